@@ -1,0 +1,134 @@
+"""Input validation and dispatch to the generated loops.
+
+Everything that can fail is checked before anything is written, so a bad call
+leaves ``out`` untouched.  Then the input is viewed (or, when it must be,
+copied) as a flat contiguous buffer of float32 or float64 and handed to the
+loop, which writes straight into ``out`` whenever ``out`` can be viewed flat in
+the same element order; otherwise into a temporary that is copied into ``out``.
+"""
+
+import math
+
+import numpy as np
+
+from fastact import _config, _loops
+
+_FLOAT32 = np.dtype(np.float32)
+_FLOAT64 = np.dtype(np.float64)
+_FLOAT16 = np.dtype(np.float16)
+_SUPPORTED = (
+    "float32 and float64 (computed natively), float16 (computed in float32), "
+    "bool and integer (converted to float64)"
+)
+
+
+def loop_pair(kernel, op):
+    """The (float32, float64) specialisations of the generated loop KERNEL_OP."""
+    fused = getattr(_loops, f"{kernel}_{op}")
+    return fused["float"], fused["double"]
+
+
+def check_param(name, value, domain):
+    """``value`` as a float, or ValueError naming the parameter."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"parameter {name!r} must be a real number, got {type(value).__name__}"
+        ) from None
+    if not math.isfinite(v):
+        raise ValueError(f"parameter {name!r} must be finite, got {v!r}")
+    if domain == "positive" and not v > 0.0:
+        raise ValueError(f"parameter {name!r} must be > 0, got {v!r}")
+    return v
+
+
+def _compute_dtypes(dtype):
+    """(compute dtype, result dtype) for an input dtype, or TypeError."""
+    kind = dtype.kind
+    if kind == "f":
+        if dtype.itemsize == 4:
+            return _FLOAT32, _FLOAT32
+        if dtype.itemsize == 8:
+            return _FLOAT64, _FLOAT64
+        if dtype.itemsize == 2:
+            return _FLOAT32, _FLOAT16
+    elif kind in "biu":
+        return _FLOAT64, _FLOAT64
+    raise TypeError(
+        f"fastact does not support input dtype {dtype} ({dtype.name}); supported: {_SUPPORTED}"
+    )
+
+
+def _same_flat_order(a, b):
+    """True if a and b are both contiguous with the same element order."""
+    fa, fb = a.flags, b.flags
+    return (fa.c_contiguous and fb.c_contiguous) or (fa.f_contiguous and fb.f_contiguous)
+
+
+def _flat(a):
+    """1-d view of a C- or Fortran-contiguous array in memory order."""
+    return a.reshape(-1, order="F" if not a.flags.c_contiguous else "C")
+
+
+def apply(loops, x, p0, p1, out):
+    """Run one of the (float32, float64) ``loops`` elementwise over ``x``.
+
+    ``x`` is anything np.asarray takes; ``out`` is None or an ndarray.  Returns
+    the result array (``out`` when given), or a NumPy scalar for scalar input.
+    """
+    xa = x if type(x) is np.ndarray else np.asarray(x)
+    cdt, rdt = _compute_dtypes(xa.dtype)
+
+    if out is not None:
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        if out.dtype != rdt:
+            raise TypeError(
+                f"out has dtype {out.dtype}, but the result of a {xa.dtype} input is {rdt}"
+            )
+        if out.shape != xa.shape:
+            raise ValueError(f"out has shape {out.shape}, but the input has shape {xa.shape}")
+        if not out.flags.writeable:
+            raise ValueError("out is read-only")
+
+    # The source: a contiguous buffer of the compute dtype (a view when possible).
+    if xa.dtype == cdt and (xa.flags.c_contiguous or xa.flags.f_contiguous):
+        src = xa
+    else:
+        src = np.array(xa, dtype=cdt, order="K", copy=True)
+        if not (src.flags.c_contiguous or src.flags.f_contiguous):
+            src = np.ascontiguousarray(src)
+    loop = loops[1] if cdt is _FLOAT64 else loops[0]
+    nthreads = _config.num_threads()
+
+    if out is None:
+        res = np.empty_like(src, dtype=cdt, order="K")
+        loop(_flat(src), _flat(res), p0, p1, nthreads)
+        if rdt is not cdt:
+            with np.errstate(over="ignore"):      # overflow to inf is the true rounding
+                res = res.astype(rdt)
+        # Like NumPy's ufuncs: a scalar or 0-d input gives a NumPy scalar.
+        return res[()] if res.ndim == 0 else res
+
+    direct = (
+        out.dtype == cdt
+        and _same_flat_order(src, out)
+        and (
+            not np.may_share_memory(src, out)
+            # Exactly the same elements (in place) is fine for an elementwise loop;
+            # any other overlap would read elements already overwritten.
+            or (
+                src.__array_interface__["data"][0] == out.__array_interface__["data"][0]
+                and src.strides == out.strides
+            )
+        )
+    )
+    if direct:
+        loop(_flat(src), _flat(out), p0, p1, nthreads)
+    else:
+        tmp = np.empty(src.shape, dtype=cdt)
+        loop(_flat(np.ascontiguousarray(src)), tmp.reshape(-1), p0, p1, nthreads)
+        with np.errstate(over="ignore"):
+            np.copyto(out, tmp, casting="unsafe")
+    return out

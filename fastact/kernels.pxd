@@ -1,0 +1,556 @@
+# cython: language_level=3
+"""fastact's scalar kernels: fn, grad and grad2 of every activation, written once.
+
+This is the public vendoring API for Cython code (in the manner of
+``scipy.special.cython_special``)::
+
+    from fastact.kernels cimport gelu_fn, gelu_grad
+
+Every function is ``cdef inline double NAME_OP(double x, <params>) noexcept nogil``
+and inlines into the caller's loop.  float arguments promote to double; the
+result, rounded back to float, is then within one float ULP.  The parameters are
+those of ``fastact/_spec.py`` in the same order, and are not validated here: the
+Python API checks them (finite, and > 0 where the spec says "positive").
+
+Conventions (the same as the Python API):
+
+* kinks: grad and grad2 are the left-hand derivative, the limit from x < kink;
+* NaN in gives NaN out; +-inf give the mathematical limits;
+* no cancellation and no spurious overflow: tails are computed from exp(-|x|),
+  expm1, log1p and erfc, with double-double arguments where an exponential
+  amplifies rounding errors (see ``fastact/_math.pxd``).
+"""
+
+from libc.math cimport atan, copysign, erfc, exp, expm1, fabs, fma, log1p, tanh
+
+from fastact._math cimport (
+    DBL_MAX, logistic, logistic_d1, logistic_d2, mul_exp, two_prod_lo,
+)
+
+# Constants, as double-double pairs (hi + lo) where a product needs more than
+# double precision.  Verbatim C: a .pxd cannot initialise module variables.
+cdef extern from *:
+    """
+    static const double fastact_RSQRT2_HI = 0.7071067811865476;  /* 1 / sqrt(2) */
+    static const double fastact_RSQRT2_LO = -4.833646656726457e-17;
+    static const double fastact_INV_SQRT_2PI = 0.3989422804014327;  /* 1 / sqrt(2 pi) */
+    static const double fastact_TWO_OVER_SQRTPI = 1.1283791670955126;  /* 2 / sqrt(pi) */
+    static const double fastact_SQRT_8_PI_HI = 1.5957691216057308;  /* sqrt(8 / pi) = 2 sqrt(2 / pi) */
+    static const double fastact_SQRT_8_PI_LO = -9.96930880911092e-17;
+    static const double fastact_GELU_C_HI = 0.044715;  /* the tanh approximation's cubic */
+    static const double fastact_GELU_C_LO = 2.1960211427085595e-18;
+    static const double fastact_SELU_SCALE_HI = 1.0507009873554805;
+    static const double fastact_SELU_SCALE_LO = 3.9874847667154144e-17;
+    static const double fastact_SELU_SA_HI = 1.7580993408473768;  /* scale * alpha */
+    static const double fastact_SELU_SA_LO = 1.41535193800845e-17;
+    """
+    const double RSQRT2_HI "fastact_RSQRT2_HI"
+    const double RSQRT2_LO "fastact_RSQRT2_LO"
+    const double INV_SQRT_2PI "fastact_INV_SQRT_2PI"
+    const double TWO_OVER_SQRTPI "fastact_TWO_OVER_SQRTPI"
+    const double SQRT_8_PI_HI "fastact_SQRT_8_PI_HI"
+    const double SQRT_8_PI_LO "fastact_SQRT_8_PI_LO"
+    const double GELU_C_HI "fastact_GELU_C_HI"
+    const double GELU_C_LO "fastact_GELU_C_LO"
+    const double SELU_SCALE_HI "fastact_SELU_SCALE_HI"
+    const double SELU_SCALE_LO "fastact_SELU_SCALE_LO"
+    const double SELU_SA_HI "fastact_SELU_SA_HI"
+    const double SELU_SA_LO "fastact_SELU_SA_LO"
+
+
+# ---------------------------------------------------------------- identity, affine
+cdef inline double identity_fn(double x) noexcept nogil:
+    return x
+
+cdef inline double identity_grad(double x) noexcept nogil:
+    return x if x != x else 1.0
+
+cdef inline double identity_grad2(double x) noexcept nogil:
+    return x if x != x else 0.0
+
+cdef inline double affine_fn(double x, double slope, double intercept) noexcept nogil:
+    if slope == 0.0:
+        return x if x != x else intercept    # not 0 * inf
+    return fma(slope, x, intercept)          # one rounding: no cancellation near the root
+
+cdef inline double affine_grad(double x, double slope, double intercept) noexcept nogil:
+    return x if x != x else slope
+
+cdef inline double affine_grad2(double x, double slope, double intercept) noexcept nogil:
+    return x if x != x else 0.0
+
+
+# ---------------------------------------------------------------- relu family
+cdef inline double relu_fn(double x) noexcept nogil:
+    if x > 0.0 or x != x:
+        return x
+    return 0.0
+
+cdef inline double relu_grad(double x) noexcept nogil:
+    if x != x:
+        return x
+    return 1.0 if x > 0.0 else 0.0           # relu'(0) = 0: left-hand
+
+cdef inline double relu_grad2(double x) noexcept nogil:
+    return x if x != x else 0.0
+
+cdef inline double leaky_relu_fn(double x, double alpha) noexcept nogil:
+    if x > 0.0 or x != x:
+        return x
+    if alpha == 0.0:
+        return 0.0                           # not 0 * -inf
+    return alpha * x
+
+cdef inline double leaky_relu_grad(double x, double alpha) noexcept nogil:
+    if x != x:
+        return x
+    return 1.0 if x > 0.0 else alpha         # leaky'(0) = alpha: left-hand
+
+cdef inline double leaky_relu_grad2(double x, double alpha) noexcept nogil:
+    return x if x != x else 0.0
+
+cdef inline double leaky_relu_grad_alpha(double x, double alpha) noexcept nogil:
+    """d fn / d alpha: what PReLU needs to learn alpha."""
+    return 0.0 if x > 0.0 else x
+
+cdef inline double hardtanh_fn(double x, double min_val, double max_val) noexcept nogil:
+    if x <= min_val:
+        return min_val
+    if x >= max_val:
+        return max_val
+    return x                                 # NaN falls through
+
+cdef inline double hardtanh_grad(double x, double min_val, double max_val) noexcept nogil:
+    if x != x:
+        return x
+    return 1.0 if (x > min_val and x <= max_val) else 0.0
+
+cdef inline double hardtanh_grad2(double x, double min_val, double max_val) noexcept nogil:
+    return x if x != x else 0.0
+
+cdef inline double relu6_fn(double x) noexcept nogil:
+    return hardtanh_fn(x, 0.0, 6.0)
+
+cdef inline double relu6_grad(double x) noexcept nogil:
+    return hardtanh_grad(x, 0.0, 6.0)
+
+cdef inline double relu6_grad2(double x) noexcept nogil:
+    return hardtanh_grad2(x, 0.0, 6.0)
+
+cdef inline double hardsigmoid_fn(double x, double half_width) noexcept nogil:
+    if x <= -half_width:
+        return 0.0
+    if x >= half_width:
+        return 1.0
+    # x + h is exact near -h (Sterbenz), so the value near the lower kink keeps
+    # full relative precision; 2 h is exact.
+    return (x + half_width) / (2.0 * half_width)
+
+cdef inline double hardsigmoid_grad(double x, double half_width) noexcept nogil:
+    if x != x:
+        return x
+    return 0.5 / half_width if (x > -half_width and x <= half_width) else 0.0
+
+cdef inline double hardsigmoid_grad2(double x, double half_width) noexcept nogil:
+    return x if x != x else 0.0
+
+cdef inline double hardswish_fn(double x) noexcept nogil:
+    if x <= -3.0:
+        return 0.0
+    if x >= 3.0:
+        return x
+    return x * (x + 3.0) / 6.0
+
+cdef inline double hardswish_grad(double x) noexcept nogil:
+    if x != x:
+        return x
+    if x <= -3.0:
+        return 0.0
+    if x > 3.0:
+        return 1.0
+    return (2.0 * x + 3.0) / 6.0             # hardswish'(3) = 1.5: left-hand
+
+cdef inline double hardswish_grad2(double x) noexcept nogil:
+    if x != x:
+        return x
+    return 1.0 / 3.0 if (x > -3.0 and x <= 3.0) else 0.0
+
+
+# ---------------------------------------------------------------- exponential family
+cdef inline double exponential_fn(double x) noexcept nogil:
+    return exp(x)
+
+cdef inline double exponential_grad(double x) noexcept nogil:
+    return exp(x)
+
+cdef inline double exponential_grad2(double x) noexcept nogil:
+    return exp(x)
+
+cdef inline double elu_fn(double x, double alpha) noexcept nogil:
+    if x > 0.0:
+        return x
+    return alpha * expm1(x)
+
+cdef inline double elu_grad(double x, double alpha) noexcept nogil:
+    if x > 0.0:
+        return 1.0
+    return mul_exp(exp(x), x, 0.0, alpha)    # elu'(0) = alpha: left-hand
+
+cdef inline double elu_grad2(double x, double alpha) noexcept nogil:
+    if x > 0.0:
+        return 0.0
+    return mul_exp(exp(x), x, 0.0, alpha)
+
+cdef inline double selu_fn(double x) noexcept nogil:
+    cdef double m
+    if x > 0.0:
+        return fma(SELU_SCALE_HI, x, SELU_SCALE_LO * x)
+    m = expm1(x)
+    return fma(SELU_SA_HI, m, SELU_SA_LO * m)
+
+cdef inline double selu_grad(double x) noexcept nogil:
+    if x > 0.0:
+        return SELU_SCALE_HI
+    return mul_exp(exp(x), x, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
+
+cdef inline double selu_grad2(double x) noexcept nogil:
+    if x > 0.0:
+        return 0.0
+    return mul_exp(exp(x), x, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
+
+cdef inline double _celu_residual(double x, double alpha, double q) noexcept nogil:
+    # x / alpha = q + r / alpha exactly, with r = x - q * alpha from one fma.
+    if fabs(q) <= DBL_MAX:
+        return fma(-q, alpha, x)
+    return 0.0
+
+cdef inline double celu_fn(double x, double alpha) noexcept nogil:
+    cdef double q, r
+    if x > 0.0:
+        return x
+    q = x / alpha
+    r = _celu_residual(x, alpha, q)
+    # alpha * expm1(q + r / alpha) = alpha * expm1(q) + exp(q) * r to first order
+    return fma(alpha, expm1(q), exp(q) * r)
+
+cdef inline double celu_grad(double x, double alpha) noexcept nogil:
+    cdef double q
+    if x > 0.0:
+        return 1.0
+    q = x / alpha
+    return mul_exp(exp(q), q, _celu_residual(x, alpha, q) / alpha, 1.0)
+
+cdef inline double celu_grad2(double x, double alpha) noexcept nogil:
+    cdef double q
+    if x > 0.0:
+        return 0.0
+    q = x / alpha
+    return mul_exp(exp(q), q, _celu_residual(x, alpha, q) / alpha, 1.0 / alpha)
+
+
+# ---------------------------------------------------------------- sigmoid family
+cdef inline double sigmoid_fn(double x) noexcept nogil:
+    return logistic(x, 0.0)
+
+cdef inline double sigmoid_grad(double x) noexcept nogil:
+    # e / (1 + e)^2 with e = exp(-|x|): even in x, and never 0 where it is normal
+    # (sigma * (1 - sigma) is 0 from x = 37 on).
+    return logistic_d1(x, 0.0, 1.0)
+
+cdef inline double sigmoid_grad2(double x) noexcept nogil:
+    return logistic_d2(x, 0.0, 1.0)
+
+cdef inline double log_sigmoid_fn(double x) noexcept nogil:
+    if x >= 0.0:
+        return -log1p(exp(-x))
+    return x - log1p(exp(x))                 # both terms negative: no cancellation
+
+cdef inline double log_sigmoid_grad(double x) noexcept nogil:
+    return logistic(-x, 0.0)
+
+cdef inline double log_sigmoid_grad2(double x) noexcept nogil:
+    return -logistic_d1(x, 0.0, 1.0)
+
+cdef inline double tanh_fn(double x) noexcept nogil:
+    return tanh(x)
+
+cdef inline double tanh_grad(double x) noexcept nogil:
+    # sech(x)^2 = 4 sigmoid'(2x); 2x is exact.  1 - tanh^2 would be 0 from x = 19.
+    return logistic_d1(2.0 * x, 0.0, 4.0)
+
+cdef inline double tanh_grad2(double x) noexcept nogil:
+    return logistic_d2(2.0 * x, 0.0, 8.0)
+
+cdef inline double softplus_fn(double x, double beta) noexcept nogil:
+    cdef double p = beta * x
+    cdef double pl = two_prod_lo(beta, x, p)
+    if p > 0.0:
+        return x + log1p(exp(-p)) / beta     # never exp(+p): no overflow
+    if p >= -700.0:
+        return log1p(mul_exp(exp(p), p, pl, 1.0)) / beta
+    return mul_exp(exp(p), p, pl, 1.0 / beta)   # log1p(e) = e here
+
+cdef inline double softplus_grad(double x, double beta) noexcept nogil:
+    cdef double p = beta * x
+    return logistic(p, two_prod_lo(beta, x, p))
+
+cdef inline double softplus_grad2(double x, double beta) noexcept nogil:
+    cdef double p = beta * x
+    return logistic_d1(p, two_prod_lo(beta, x, p), beta)
+
+
+# ---------------------------------------------------------------- swish, silu, mish
+cdef inline double swish_fn(double x, double beta) noexcept nogil:
+    cdef double p = beta * x, pl, e
+    if p >= 0.0:
+        return x / (1.0 + exp(-p))
+    if p < -DBL_MAX:
+        return 0.0                           # x * sigmoid(-inf): not inf * 0
+    pl = two_prod_lo(beta, x, p)
+    e = exp(p)
+    return mul_exp(e, p, pl, x / (1.0 + e))
+
+cdef inline double swish_grad(double x, double beta) noexcept nogil:
+    # sigmoid(p) * (1 + p * (1 - sigmoid(p))), p = beta x
+    cdef double p = beta * x, pl, e, t
+    if fabs(p) > 800.0:
+        return 1.0 if p > 0.0 else 0.0       # the limits; also keeps inf * 0 out
+    pl = two_prod_lo(beta, x, p)
+    e = exp(-fabs(p))
+    t = 1.0 + e
+    if p >= 0.0:
+        return (1.0 + p * e / t) / t
+    return mul_exp(e, p, pl, ((t + p) + pl) / (t * t))
+
+cdef inline double swish_grad2(double x, double beta) noexcept nogil:
+    # beta * sigmoid'(p) * (2 + p * (1 - 2 sigmoid(p))), an even function of p:
+    # beta * e * (2 (1 + e) - |p| (1 - e)) / (1 + e)^3 with e = exp(-|p|)
+    cdef double p = beta * x, a, al, e, m, t
+    if fabs(p) > 800.0 or beta == 0.0:
+        return x if x != x else 0.0
+    a = fabs(p)
+    al = two_prod_lo(beta, x, p)
+    if p < 0.0:
+        al = -al
+    e = exp(-a)
+    m = -expm1(-a)
+    t = 1.0 + e
+    return mul_exp(e, -a, -al, beta * (2.0 * t - a * m) / (t * t * t))
+
+cdef inline double mish_fn(double x) noexcept nogil:
+    # tanh(softplus(x)) = n / (n + 2), n = w (w + 2), w = exp(x)  (x <= 0)
+    #                   = (1 + 2w) / (1 + 2w + 2w^2), w = exp(-x)  (x > 0)
+    cdef double w, n
+    if x > 0.0:
+        w = exp(-x)
+        return x * (1.0 + 2.0 * w) / fma(2.0 * w, w, 1.0 + 2.0 * w)
+    if x < -800.0:
+        return -0.0                          # x exp(x) underflows; also x = -inf
+    w = exp(x)
+    n = w * (w + 2.0)
+    return mul_exp(w, x, 0.0, x * (w + 2.0) / (n + 2.0))
+
+cdef inline double mish_grad(double x) noexcept nogil:
+    # t + x * sech(sp)^2 * sigmoid(x), sp = softplus(x), t = tanh(sp)
+    cdef double w, n, d, num
+    if x > 40.0:
+        return 1.0                           # 1 + (4x - 2) exp(-2x) rounds to 1
+    if x > 0.0:
+        w = exp(-x)
+        d = fma(2.0 * w, w, 1.0 + 2.0 * w)
+        return (1.0 + 2.0 * w) / d + 4.0 * x * w * w * (1.0 + w) / (d * d)
+    if x < -800.0:
+        return 0.0
+    w = exp(x)
+    n = w * (w + 2.0)
+    d = n + 2.0
+    num = (w + 2.0) * d * (1.0 + w) + 4.0 * x * (n + 1.0)
+    return mul_exp(w, x, 0.0, num / ((1.0 + w) * d * d))
+
+cdef inline double mish_grad2(double x) noexcept nogil:
+    # sech(sp)^2 * s * (2 + x * (1 - s - 2 t s)), s = sigmoid(x)
+    cdef double w, n, d, br
+    if x > 400.0 or x < -800.0:
+        return 0.0 if x == x else x          # 8 x exp(-2x) and x exp(x) underflow
+    if x > 0.0:
+        w = exp(-x)
+        d = fma(2.0 * w, w, 1.0 + 2.0 * w)
+        br = 2.0 + x * (w * d - 2.0 - 4.0 * w) / (d * (1.0 + w))
+        return mul_exp(w * w, -2.0 * x, 0.0, 4.0 * (1.0 + w) * br / (d * d))
+    w = exp(x)
+    n = w * (w + 2.0)
+    d = n + 2.0
+    br = 2.0 + x * (d - 2.0 * w * n) / (d * (1.0 + w))
+    return mul_exp(w, x, 0.0, 4.0 * (n + 1.0) * br / (d * d * (1.0 + w)))
+
+
+# ---------------------------------------------------------------- gelu
+cdef inline double _neg_half_square(double x, double* lo) noexcept nogil:
+    """-x^2 / 2 as hi + lo (exact)."""
+    cdef double s = x * x
+    lo[0] = -0.5 * two_prod_lo(x, x, s)
+    return -0.5 * s
+
+cdef inline double _gelu_tail_series(double x) noexcept nogil:
+    """S with Phi(x) = phi(x) * S / |x| for x <= -37 (asymptotic, 9 terms)."""
+    cdef double t = 1.0 / (x * x)
+    return 1.0 + t * (-1.0 + t * (3.0 + t * (-15.0 + t * (105.0 + t * (-945.0 + t * (
+        10395.0 + t * (-135135.0 + t * 2027025.0)))))))
+
+cdef inline double _std_normal_cdf(double x) noexcept nogil:
+    """Phi(x) = erfc(-x / sqrt(2)) / 2 for x > -37.
+
+    For x < 0, erfc's argument is carried as a double-double: its rounding error
+    would otherwise be amplified by up to 2 z^2 (~1400 ULP at x = -37).
+    """
+    cdef double z, zl
+    if x >= 0.0:
+        return 0.5 * erfc(-x * RSQRT2_HI)
+    z = -x * RSQRT2_HI
+    zl = fma(-x, RSQRT2_HI, -z) - x * RSQRT2_LO
+    # erfc(z + zl) = erfc(z) - zl * 2/sqrt(pi) * exp(-z^2) to first order
+    return 0.5 * (erfc(z) - zl * TWO_OVER_SQRTPI * exp(-z * z))
+
+cdef inline double _std_normal_pdf_mul(double x, double f) noexcept nogil:
+    """f * phi(x) = f * exp(-x^2 / 2) / sqrt(2 pi), with -x^2/2 exact."""
+    cdef double lo, h
+    h = _neg_half_square(x, &lo)
+    return mul_exp(exp(h), h, lo, f * INV_SQRT_2PI)
+
+cdef inline double gelu_fn(double x) noexcept nogil:
+    if x < -40.0:
+        return -0.0                          # |x| phi(x) < 1e-340; also x = -inf
+    if x < -37.0:
+        # Phi(x) would be subnormal while x Phi(x) is not: use the series.
+        return _std_normal_pdf_mul(x, -_gelu_tail_series(x))
+    return x * _std_normal_cdf(x)
+
+cdef inline double gelu_grad(double x) noexcept nogil:
+    # Phi(x) + x phi(x)
+    if x > 40.0:
+        return 1.0
+    if x < -40.0:
+        return 0.0 if x == x else x
+    if x < -37.0:
+        return _std_normal_pdf_mul(x, x - _gelu_tail_series(x) / x)
+    return _std_normal_cdf(x) + _std_normal_pdf_mul(x, x)
+
+cdef inline double gelu_grad2(double x) noexcept nogil:
+    # phi(x) (2 - x^2), with 2 - x^2 from the exact square
+    cdef double s
+    if fabs(x) > 40.0:
+        return 0.0 if x == x else x
+    s = x * x
+    return _std_normal_pdf_mul(x, (2.0 - s) - two_prod_lo(x, x, s))
+
+
+# gelu, tanh approximation: x * (1 + tanh(u)) / 2 = x * sigmoid(v) with
+# v = 2u = sqrt(8/pi) * x * (1 + c x^2).  v is formed as a double-double: its
+# rounding error is amplified by |v| (up to ~750) in the negative tail.
+cdef inline double _gelu_tanh_v(double x, double* vl) noexcept nogil:
+    cdef double s, sl, q, ql, w, bb, wl, u, ul, v
+    s = x * x
+    sl = fma(x, x, -s)
+    q = GELU_C_HI * s
+    ql = fma(GELU_C_HI, s, -q) + GELU_C_HI * sl + GELU_C_LO * s
+    w = 1.0 + q                              # two-sum of 1 + q
+    bb = w - 1.0
+    wl = ((1.0 - (w - bb)) + (q - bb)) + ql
+    u = x * w
+    ul = fma(x, w, -u) + x * wl
+    v = SQRT_8_PI_HI * u
+    vl[0] = fma(SQRT_8_PI_HI, u, -v) + SQRT_8_PI_HI * ul + SQRT_8_PI_LO * u
+    return v
+
+cdef inline double gelu_tanh_fn(double x) noexcept nogil:
+    cdef double v, vl, e
+    if x > 25.0:
+        return x
+    if x < -25.0:
+        return -0.0                          # x exp(v) < 1e-470
+    v = _gelu_tanh_v(x, &vl)
+    if v >= 0.0:
+        return x / (1.0 + exp(-v))
+    e = exp(v)
+    return mul_exp(e, v, vl, x / (1.0 + e))
+
+cdef inline double gelu_tanh_grad(double x) noexcept nogil:
+    # sigmoid(v) + x sigmoid'(v) v',  v' = sqrt(8/pi) (1 + 3 c x^2)
+    cdef double v, vl, e, t, dv
+    if x > 25.0:
+        return 1.0
+    if x < -25.0:
+        return 0.0 if x == x else x
+    v = _gelu_tanh_v(x, &vl)
+    dv = SQRT_8_PI_HI * fma(3.0 * GELU_C_HI, x * x, 1.0)
+    e = exp(-fabs(v))
+    t = 1.0 + e
+    if v >= 0.0:
+        return 1.0 / t + x * dv * e / (t * t)
+    return mul_exp(e, v, vl, (t + x * dv) / (t * t))
+
+cdef inline double gelu_tanh_grad2(double x) noexcept nogil:
+    # sigmoid'(v) (2 v' + x v'') + x sigmoid''(v) v'^2,
+    # sigmoid''(v) = sigmoid'(v) (1 - 2 sigmoid(v)),  v'' = 6 c sqrt(8/pi) x
+    cdef double v, vl, a, al, e, m, t, dv, d2v, one_m2s
+    if fabs(x) > 25.0:
+        return 0.0 if x == x else x
+    v = _gelu_tanh_v(x, &vl)
+    dv = SQRT_8_PI_HI * fma(3.0 * GELU_C_HI, x * x, 1.0)
+    d2v = 6.0 * GELU_C_HI * SQRT_8_PI_HI * x
+    a = fabs(v)
+    al = vl if v >= 0.0 else -vl
+    e = exp(-a)
+    m = -expm1(-a)
+    t = 1.0 + e
+    one_m2s = -m / t if v > 0.0 else m / t
+    return mul_exp(e, -a, -al, (2.0 * dv + x * d2v + x * one_m2s * dv * dv) / (t * t))
+
+
+# ---------------------------------------------------------------- arctan, softsign
+cdef inline double arctan_fn(double x) noexcept nogil:
+    return atan(x)
+
+cdef inline double arctan_grad(double x) noexcept nogil:
+    cdef double s, sl, d, dl, r
+    if fabs(x) > 1e150:
+        r = 1.0 / x                          # 1 / (1 + x^2) = r^2 here
+        return r * r
+    s = x * x
+    sl = fma(x, x, -s)
+    d = 1.0 + s                              # two-sum: 1 + x^2 = d + dl
+    dl = (1.0 - (d - (d - 1.0))) + (s - (d - 1.0)) + sl
+    r = 1.0 / d
+    return fma(-r, dl * r, r)
+
+cdef inline double arctan_grad2(double x) noexcept nogil:
+    cdef double r, g
+    if fabs(x) > 1e100:
+        r = 1.0 / x                          # -2x / (1 + x^2)^2 = -2 r^3 here
+        return (-2.0 * r * r) * r
+    g = arctan_grad(x)
+    return (-2.0 * x * g) * g
+
+cdef inline double softsign_fn(double x) noexcept nogil:
+    if fabs(x) > 1e300:
+        return copysign(1.0, x)              # also x = +-inf
+    return x / (1.0 + fabs(x))
+
+cdef inline double _one_plus_abs_pow(double x, int k) noexcept nogil:
+    """(1 + |x|)^-k for k = 2, 3, with the rounding error of 1 + |x| corrected."""
+    cdef double a = fabs(x), d, dl, r, g
+    d = 1.0 + a
+    if d > 1e100:
+        r = 1.0 / d                          # 1 + |x| = |x| exactly here
+        g = r * r
+        return g if k == 2 else g * r
+    dl = (1.0 - (d - (d - 1.0))) + (a - (d - 1.0))
+    g = 1.0 / (d * d) if k == 2 else 1.0 / (d * d * d)
+    return fma(-k * g, dl / d, g)
+
+cdef inline double softsign_grad(double x) noexcept nogil:
+    return _one_plus_abs_pow(x, 2)
+
+cdef inline double softsign_grad2(double x) noexcept nogil:
+    cdef double g = 2.0 * _one_plus_abs_pow(x, 3)
+    return -g if x > 0.0 else g             # softsign''(0) = +2: left-hand
