@@ -1,0 +1,5 @@
+import sys
+
+from fastact._cli import main
+
+sys.exit(main())
