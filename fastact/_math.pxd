@@ -27,6 +27,17 @@ cdef inline double two_prod_lo(double a, double b, double hi) noexcept nogil:
     return 0.0
 
 
+cdef inline double div_dd(double ah, double al, double bh, double bl) noexcept nogil:
+    """(ah + al) / (bh + bl) with one rounding error, for |al| << |ah|, |bl| << |bh|.
+
+    Compensated division: q = ah / bh, the exact remainder ah - q * bh from one
+    fma, corrected by the low parts.
+    """
+    cdef double q = ah / bh
+    cdef double r = fma(-q, bh, ah) + al - q * bl
+    return q + r / bh
+
+
 cdef inline double mul_exp(double e, double h, double l, double f) noexcept nogil:
     """f * exp(h + l), given e = exp(h) and a small correction |l| << 1.
 
@@ -40,17 +51,31 @@ cdef inline double mul_exp(double e, double h, double l, double f) noexcept nogi
     return (a * fma(f, l, f)) * a
 
 
-cdef inline double logistic(double p, double pl) noexcept nogil:
-    """sigmoid(p + pl) = 1 / (1 + exp(-(p + pl))), pl a small correction to p."""
-    cdef double e
+cdef inline double logistic_mul(double p, double pl, double f) noexcept nogil:
+    """f * sigmoid(p + pl) = f / (1 + exp(-(p + pl))), pl a small correction to p.
+
+    1 + e is carried exactly (t + tl) and divided with compensation, so the only
+    errors left are exp's own and one final rounding.
+    """
+    cdef double e, el, t, tl, nh
     if p >= 0.0:
-        # exp(-p) <= 1 only shifts the result by its own size: no amplification.
-        return 1.0 / (1.0 + exp(-p))
+        # exp(-p) <= 1 moves the result by less than its own size: pl is irrelevant.
+        e = exp(-p)
+        t = 1.0 + e
+        return div_dd(f, 0.0, t, e - (t - 1.0))
     e = exp(p)
-    if p >= -700.0:
-        e = fma(e, pl, e)
-        return e / (1.0 + e)
-    return mul_exp(e, p, pl, 1.0)
+    if p < -700.0:
+        return mul_exp(e, p, pl, f)     # 1 + e == 1 here
+    el = e * pl
+    t = 1.0 + e
+    tl = (e - (t - 1.0)) + el
+    nh = f * e
+    return div_dd(nh, fma(f, e, -nh) + f * el, t, tl)
+
+
+cdef inline double logistic(double p, double pl) noexcept nogil:
+    """sigmoid(p + pl)."""
+    return logistic_mul(p, pl, 1.0)
 
 
 cdef inline double logistic_d1(double p, double pl, double f) noexcept nogil:

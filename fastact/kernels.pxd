@@ -24,8 +24,15 @@ Conventions (the same as the Python API):
 from libc.math cimport atan, copysign, erfc, exp, expm1, fabs, fma, log1p, tanh
 
 from fastact._math cimport (
-    DBL_MAX, logistic, logistic_d1, logistic_d2, mul_exp, two_prod_lo,
+    DBL_MAX, div_dd, logistic, logistic_d1, logistic_d2, logistic_mul, mul_exp, two_prod_lo,
 )
+
+cdef extern from "<float.h>":
+    const int LDBL_MANT_DIG
+
+cdef extern from "<math.h>" nogil:
+    long double erfcl(long double)
+    long double expl(long double)
 
 # Constants, as double-double pairs (hi + lo) where a product needs more than
 # double precision.  Verbatim C: a .pxd cannot initialise module variables.
@@ -301,14 +308,10 @@ cdef inline double softplus_grad2(double x, double beta) noexcept nogil:
 
 # ---------------------------------------------------------------- swish, silu, mish
 cdef inline double swish_fn(double x, double beta) noexcept nogil:
-    cdef double p = beta * x, pl, e
-    if p >= 0.0:
-        return x / (1.0 + exp(-p))
+    cdef double p = beta * x
     if p < -DBL_MAX:
         return 0.0                           # x * sigmoid(-inf): not inf * 0
-    pl = two_prod_lo(beta, x, p)
-    e = exp(p)
-    return mul_exp(e, p, pl, x / (1.0 + e))
+    return logistic_mul(p, two_prod_lo(beta, x, p), x)
 
 cdef inline double swish_grad(double x, double beta) noexcept nogil:
     # sigmoid(p) * (1 + p * (1 - sigmoid(p))), p = beta x
@@ -340,15 +343,30 @@ cdef inline double swish_grad2(double x, double beta) noexcept nogil:
 cdef inline double mish_fn(double x) noexcept nogil:
     # tanh(softplus(x)) = n / (n + 2), n = w (w + 2), w = exp(x)  (x <= 0)
     #                   = (1 + 2w) / (1 + 2w + 2w^2), w = exp(-x)  (x > 0)
-    cdef double w, n
+    # Sums and products are carried exactly (hi + lo) and divided with
+    # compensation: the error left is exp's and the final rounding.
+    cdef double w, a, al, n, nl, d, dl, q
     if x > 0.0:
         w = exp(-x)
-        return x * (1.0 + 2.0 * w) / fma(2.0 * w, w, 1.0 + 2.0 * w)
+        a = 1.0 + 2.0 * w                    # 1 + 2w = a + al
+        al = 2.0 * w - (a - 1.0)
+        n = 2.0 * w * w                      # D = a + 2w^2 = d + dl
+        d = a + n
+        dl = (n - (d - a)) + al + fma(2.0 * w, w, -n)
+        return x * div_dd(a, al, d, dl)
     if x < -800.0:
         return -0.0                          # x exp(x) underflows; also x = -inf
     w = exp(x)
-    n = w * (w + 2.0)
-    return mul_exp(w, x, 0.0, x * (w + 2.0) / (n + 2.0))
+    a = w + 2.0                              # w + 2 = a + al
+    al = w - (a - 2.0)
+    d = w * a                                # n = w (w + 2) = d + dl
+    dl = fma(w, a, -d) + w * al
+    n = d + 2.0                              # n + 2 = n + nl
+    nl = (d - (n - 2.0)) + dl
+    if x < -700.0:
+        return mul_exp(w, x, 0.0, x * div_dd(a, al, n, nl))
+    q = div_dd(d, dl, n, nl)                 # tanh(softplus(x))
+    return x * q
 
 cdef inline double mish_grad(double x) noexcept nogil:
     # t + x * sech(sp)^2 * sigmoid(x), sp = softplus(x), t = tanh(sp)
@@ -417,12 +435,26 @@ cdef inline double _std_normal_pdf_mul(double x, double f) noexcept nogil:
     h = _neg_half_square(x, &lo)
     return mul_exp(exp(h), h, lo, f * INV_SQRT_2PI)
 
+cdef inline long double _std_normal_cdf_ext(double x) noexcept nogil:
+    """Phi(x) in x87 extended precision (64-bit mantissa), x > -37.
+
+    glibc's double erfc is off by up to 2.3 ULP; erfcl's error is ~2^11 times
+    smaller, so x * Phi(x) rounds once to within ~0.5 ULP.  erfc's argument is
+    again corrected to first order for its rounding error.
+    """
+    cdef long double z, zl
+    z = -(<long double> x) * <long double> RSQRT2_HI
+    zl = -(<long double> x) * <long double> RSQRT2_LO
+    return <long double> 0.5 * (erfcl(z) - zl * <long double> TWO_OVER_SQRTPI * expl(-z * z))
+
 cdef inline double gelu_fn(double x) noexcept nogil:
     if x < -40.0:
         return -0.0                          # |x| phi(x) < 1e-340; also x = -inf
     if x < -37.0:
         # Phi(x) would be subnormal while x Phi(x) is not: use the series.
         return _std_normal_pdf_mul(x, -_gelu_tail_series(x))
+    if LDBL_MANT_DIG == 64:                  # x87 long double: a compile-time constant
+        return <double> (x * _std_normal_cdf_ext(x))
     return x * _std_normal_cdf(x)
 
 cdef inline double gelu_grad(double x) noexcept nogil:
@@ -463,16 +495,13 @@ cdef inline double _gelu_tanh_v(double x, double* vl) noexcept nogil:
     return v
 
 cdef inline double gelu_tanh_fn(double x) noexcept nogil:
-    cdef double v, vl, e
+    cdef double v, vl
     if x > 25.0:
         return x
     if x < -25.0:
         return -0.0                          # x exp(v) < 1e-470
     v = _gelu_tanh_v(x, &vl)
-    if v >= 0.0:
-        return x / (1.0 + exp(-v))
-    e = exp(v)
-    return mul_exp(e, v, vl, x / (1.0 + e))
+    return logistic_mul(v, vl, x)
 
 cdef inline double gelu_tanh_grad(double x) noexcept nogil:
     # sigmoid(v) + x sigmoid'(v) v',  v' = sqrt(8/pi) (1 + 3 c x^2)
