@@ -14,7 +14,7 @@ precision.  Two tricks keep the kernels within a few ULP everywhere:
   (silu'(-740), tanh'(360)) are not the product of an already-rounded subnormal.
 """
 
-from libc.math cimport exp, expm1, fabs, fma
+from libc.math cimport copysign, exp, expm1, fabs, fma
 
 cdef extern from "<float.h>":
     const double DBL_MAX
@@ -34,7 +34,10 @@ cdef inline double div_dd(double ah, double al, double bh, double bl) noexcept n
     fma, corrected by the low parts.
     """
     cdef double q = ah / bh
-    cdef double r = fma(-q, bh, ah) + al - q * bl
+    cdef double r
+    if not fabs(q) <= DBL_MAX:
+        return q                        # inf or NaN: no remainder to correct
+    r = fma(-q, bh, ah) + al - q * bl
     return q + r / bh
 
 
@@ -47,6 +50,10 @@ cdef inline double mul_exp(double e, double h, double l, double f) noexcept nogi
     cdef double a
     if h >= -700.0:
         return e * fma(f, l, f)
+    if h < -1500.0:
+        # Underflows for any finite f; l may be huge here (the rounding error of
+        # an enormous argument), so it must not be used.
+        return copysign(0.0, f)
     a = exp(0.5 * h)
     return (a * fma(f, l, f)) * a
 

@@ -448,6 +448,8 @@ cdef inline long double _std_normal_cdf_ext(double x) noexcept nogil:
     return <long double> 0.5 * (erfcl(z) - zl * <long double> TWO_OVER_SQRTPI * expl(-z * z))
 
 cdef inline double gelu_fn(double x) noexcept nogil:
+    if x > 40.0:
+        return x                             # Phi(x) = 1 to 1e-350; also x = +inf
     if x < -40.0:
         return -0.0                          # |x| phi(x) < 1e-340; also x = -inf
     if x < -37.0:
