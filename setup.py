@@ -5,6 +5,14 @@ list in ``fastact/_spec.py``; OpenMP is used when the compiler supports it, and
 the build says once, loudly, when it does not (the kernels then run serially).
 Never -march=native (wheels must run on any CPU of their platform) and never
 -ffast-math (it breaks NaN and infinity semantics).
+
+Environment variables (used by the wheel builds, see ``[tool.cibuildwheel]``):
+
+* ``FASTACT_OPENMP_PREFIX`` (macOS): an llvm-openmp installation
+  (``include/omp.h``, ``lib/libomp.dylib``) for Apple clang; the wheels use a
+  pinned conda-forge llvm-openmp built for an old macOS, bundled by delocate;
+* ``FASTACT_REQUIRE_OPENMP=1``: fail the build instead of building serial
+  kernels when OpenMP does not work.
 """
 
 import os
@@ -44,7 +52,17 @@ def openmp_flags(compiler):
     candidates = [(["-fopenmp"], ["-fopenmp"])]
     if sys.platform == "darwin":
         # Apple clang: OpenMP through the preprocessor and an llvm-openmp libomp.
-        candidates.insert(0, (["-Xpreprocessor", "-fopenmp"], ["-lomp"]))
+        prefix = os.environ.get("FASTACT_OPENMP_PREFIX")
+        if prefix:
+            # Only this libomp (the rpath lets delocate find and bundle it): not
+            # whatever else the compiler would find, e.g. Homebrew's.
+            inc, lib = os.path.join(prefix, "include"), os.path.join(prefix, "lib")
+            candidates = [(
+                ["-Xpreprocessor", "-fopenmp", "-I" + inc],
+                ["-L" + lib, "-lomp", "-Wl,-rpath," + lib],
+            )]
+        else:
+            candidates.insert(0, (["-Xpreprocessor", "-fopenmp"], ["-lomp"]))
     test = textwrap.dedent(
         """
         #include <omp.h>
@@ -76,6 +94,11 @@ class BuildExt(build_ext):
     def build_extensions(self):
         ctype = self.compiler.compiler_type
         flags = openmp_flags(self.compiler)
+        if flags is None and os.environ.get("FASTACT_REQUIRE_OPENMP", "0") not in ("", "0"):
+            raise RuntimeError(
+                "fastact: FASTACT_REQUIRE_OPENMP is set but this compiler has no working "
+                "OpenMP (on macOS set FASTACT_OPENMP_PREFIX to an llvm-openmp install)"
+            )
         if flags is None:
             print(
                 "*** fastact: this compiler has no OpenMP; building SERIAL kernels "
