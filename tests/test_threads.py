@@ -1,0 +1,107 @@
+"""Thread safety: many Python threads calling fastact at the same time.
+
+Every thread runs activations (functional and class API, allocating, ``out=``
+and in place, float32 and float64, arrays large enough to start OpenMP teams)
+while another keeps changing ``set_num_threads``; every result must equal the
+serial one to the bit.  On a free-threaded CPython run with ``PYTHON_GIL=0``
+(the cp3XXt wheel tests do) this runs with no GIL at all.
+"""
+
+import os
+import sys
+import sysconfig
+import threading
+
+import numpy as np
+import pytest
+
+import fastact
+
+FREE_THREADED_BUILD = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+N_THREADS = 8
+ROUNDS = 12
+N = 40_000                      # above the loops' parallel threshold (32768)
+
+CASES = [
+    ("gelu", lambda x, **k: fastact.gelu(x, **k), {}),
+    ("gelu.grad tanh", lambda x, **k: fastact.gelu.grad(x, "tanh", **k), {}),
+    ("softplus beta=2", lambda x, **k: fastact.softplus(x, beta=2.0, **k), {}),
+    ("sigmoid.grad", lambda x, **k: fastact.sigmoid.grad(x, **k), {}),
+    ("mish.grad2", lambda x, **k: fastact.mish.grad2(x, **k), {}),
+    ("elu alpha=0.5", lambda x, **k: fastact.elu(x, alpha=0.5, **k), {}),
+    ("hardtanh.grad", lambda x, **k: fastact.hardtanh.grad(x, -2.0, 3.0, **k), {}),
+    ("prelu.grad_weight", lambda x, **k: fastact.prelu.grad_weight(x, 0.1, **k), {}),
+    ("Swish(1.5).grad", lambda x, **k: fastact.Swish(beta=1.5).grad(x, **k), {}),
+    ("GELU(False).grad2", lambda x, **k: fastact.GELU(approximate=False).grad2(x, **k), {}),
+]
+
+
+def _bits_equal(a, b):
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def test_many_threads_same_results():
+    rng = np.random.default_rng(7)
+    xs = {
+        np.float64: rng.standard_normal(N) * 30,
+        np.float32: (rng.standard_normal(N) * 30).astype(np.float32),
+    }
+    for x in xs.values():
+        x.flags.writeable = False          # shared by every thread: read only
+    fastact.set_num_threads(None)
+    refs = {(i, dt): CASES[i][1](x) for i in range(len(CASES)) for dt, x in xs.items()}
+
+    errors = []
+    stop = threading.Event()
+    start = threading.Barrier(N_THREADS + 1)
+
+    def worker(tid):
+        try:
+            start.wait()
+            own = {dt: np.empty(N, dtype=dt) for dt in xs}
+            for r in range(ROUNDS):
+                for dt, x in xs.items():
+                    i = (tid + r) % len(CASES)
+                    name, f, _ = CASES[i]
+                    ref = refs[(i, dt)]
+                    got = f(x)                                   # allocating
+                    if not _bits_equal(got, ref):
+                        errors.append(f"{name} {dt.__name__}: allocating call differs")
+                    f(x, out=own[dt])                            # into own buffer
+                    if not _bits_equal(own[dt], ref):
+                        errors.append(f"{name} {dt.__name__}: out= differs")
+                    buf = x.copy()
+                    f(buf, out=buf)                              # in place
+                    if not _bits_equal(buf, ref):
+                        errors.append(f"{name} {dt.__name__}: in place differs")
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(f"thread {tid}: {e!r}")
+
+    def toggler():
+        start.wait()
+        k = 0
+        while not stop.is_set():
+            fastact.set_num_threads((1, 2, None)[k % 3])
+            k += 1
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(N_THREADS)]
+    tog = threading.Thread(target=toggler)
+    for t in threads + [tog]:
+        t.start()
+    try:
+        for t in threads:
+            t.join(timeout=300)
+        assert not any(t.is_alive() for t in threads), "a worker thread hung"
+    finally:
+        stop.set()
+        tog.join(timeout=60)
+        fastact.set_num_threads(None)
+    assert not errors, f"{len(errors)} failures, first: {errors[:5]}"
+
+
+@pytest.mark.skipif(not FREE_THREADED_BUILD, reason="not a free-threaded CPython build")
+def test_free_threaded_run_really_has_no_gil():
+    """Under PYTHON_GIL=0 the stress test above ran without the GIL."""
+    if os.environ.get("PYTHON_GIL") != "0":
+        pytest.skip("PYTHON_GIL=0 is not set: importing fastact may re-enable the GIL")
+    assert not sys._is_gil_enabled()
