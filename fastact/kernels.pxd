@@ -31,8 +31,11 @@ cdef extern from "<float.h>":
     const int LDBL_MANT_DIG
 
 cdef extern from "<math.h>" nogil:
+    long double coshl(long double)
     long double erfcl(long double)
     long double expl(long double)
+    long double log1pl(long double)
+    long double tanhl(long double)
 
 # Constants, as double-double pairs (hi + lo) where a product needs more than
 # double precision.  Verbatim C: a .pxd cannot initialise module variables.
@@ -41,6 +44,7 @@ cdef extern from *:
     static const double fastact_RSQRT2_HI = 0.7071067811865476;  /* 1 / sqrt(2) */
     static const double fastact_RSQRT2_LO = -4.833646656726457e-17;
     static const double fastact_INV_SQRT_2PI = 0.3989422804014327;  /* 1 / sqrt(2 pi) */
+    static const double fastact_INV_SQRT_2PI_LO = -2.49232720227773e-17;
     static const double fastact_TWO_OVER_SQRTPI = 1.1283791670955126;  /* 2 / sqrt(pi) */
     static const double fastact_SQRT_8_PI_HI = 1.5957691216057308;  /* sqrt(8 / pi) = 2 sqrt(2 / pi) */
     static const double fastact_SQRT_8_PI_LO = -9.96930880911092e-17;
@@ -54,6 +58,7 @@ cdef extern from *:
     const double RSQRT2_HI "fastact_RSQRT2_HI"
     const double RSQRT2_LO "fastact_RSQRT2_LO"
     const double INV_SQRT_2PI "fastact_INV_SQRT_2PI"
+    const double INV_SQRT_2PI_LO "fastact_INV_SQRT_2PI_LO"
     const double TWO_OVER_SQRTPI "fastact_TWO_OVER_SQRTPI"
     const double SQRT_8_PI_HI "fastact_SQRT_8_PI_HI"
     const double SQRT_8_PI_LO "fastact_SQRT_8_PI_LO"
@@ -289,6 +294,8 @@ cdef inline double tanh_grad2(double x) noexcept nogil:
     return logistic_d2(2.0 * x, 0.0, 8.0)
 
 cdef inline double softplus_fn(double x, double beta) noexcept nogil:
+    if have_ext() and fabs(beta * x) <= 800.0:
+        return _softplus_ext(x, beta)
     cdef double p = beta * x
     cdef double pl = two_prod_lo(beta, x, p)
     if p > 0.0:
@@ -308,6 +315,8 @@ cdef inline double softplus_grad2(double x, double beta) noexcept nogil:
 
 # ---------------------------------------------------------------- swish, silu, mish
 cdef inline double swish_fn(double x, double beta) noexcept nogil:
+    if have_ext() and fabs(beta * x) <= 800.0:
+        return _swish_ext(x, beta, 0)
     cdef double p = beta * x
     if p < -DBL_MAX:
         return 0.0                           # x * sigmoid(-inf): not inf * 0
@@ -315,6 +324,8 @@ cdef inline double swish_fn(double x, double beta) noexcept nogil:
 
 cdef inline double swish_grad(double x, double beta) noexcept nogil:
     # sigmoid(p) * (1 + p * (1 - sigmoid(p))), p = beta x
+    if have_ext() and fabs(beta * x) <= 800.0:
+        return _swish_ext(x, beta, 1)
     cdef double p = beta * x, pl, e, t
     if fabs(p) > 800.0:
         return 1.0 if p > 0.0 else 0.0       # the limits; also keeps inf * 0 out
@@ -328,6 +339,8 @@ cdef inline double swish_grad(double x, double beta) noexcept nogil:
 cdef inline double swish_grad2(double x, double beta) noexcept nogil:
     # beta * sigmoid'(p) * (2 + p * (1 - 2 sigmoid(p))), an even function of p:
     # beta * e * (2 (1 + e) - |p| (1 - e)) / (1 + e)^3 with e = exp(-|p|)
+    if have_ext() and fabs(beta * x) <= 800.0:
+        return _swish_ext(x, beta, 2)
     cdef double p = beta * x, a, al, e, m, t
     if fabs(p) > 800.0 or beta == 0.0:
         return x if x != x else 0.0
@@ -345,6 +358,8 @@ cdef inline double mish_fn(double x) noexcept nogil:
     #                   = (1 + 2w) / (1 + 2w + 2w^2), w = exp(-x)  (x > 0)
     # Sums and products are carried exactly (hi + lo) and divided with
     # compensation: the error left is exp's and the final rounding.
+    if have_ext() and fabs(x) <= 800.0:
+        return _mish_ext(x, 0)
     cdef double w, a, al, n, nl, d, dl, q
     if x > 0.0:
         w = exp(-x)
@@ -370,6 +385,8 @@ cdef inline double mish_fn(double x) noexcept nogil:
 
 cdef inline double mish_grad(double x) noexcept nogil:
     # t + x * sech(sp)^2 * sigmoid(x), sp = softplus(x), t = tanh(sp)
+    if have_ext() and fabs(x) <= 800.0:
+        return _mish_ext(x, 1)
     cdef double w, n, d, num
     if x > 40.0:
         return 1.0                           # 1 + (4x - 2) exp(-2x) rounds to 1
@@ -387,6 +404,8 @@ cdef inline double mish_grad(double x) noexcept nogil:
 
 cdef inline double mish_grad2(double x) noexcept nogil:
     # sech(sp)^2 * s * (2 + x * (1 - s - 2 t s)), s = sigmoid(x)
+    if have_ext() and fabs(x) <= 800.0:
+        return _mish_ext(x, 2)
     cdef double w, n, d, br
     if x > 400.0 or x < -800.0:
         return 0.0 if x == x else x          # 8 x exp(-2x) and x exp(x) underflow
@@ -435,19 +454,9 @@ cdef inline double _std_normal_pdf_mul(double x, double f) noexcept nogil:
     h = _neg_half_square(x, &lo)
     return mul_exp(exp(h), h, lo, f * INV_SQRT_2PI)
 
-cdef inline long double _std_normal_cdf_ext(double x) noexcept nogil:
-    """Phi(x) in x87 extended precision (64-bit mantissa), x > -37.
-
-    glibc's double erfc is off by up to 2.3 ULP; erfcl's error is ~2^11 times
-    smaller, so x * Phi(x) rounds once to within ~0.5 ULP.  erfc's argument is
-    again corrected to first order for its rounding error.
-    """
-    cdef long double z, zl
-    z = -(<long double> x) * <long double> RSQRT2_HI
-    zl = -(<long double> x) * <long double> RSQRT2_LO
-    return <long double> 0.5 * (erfcl(z) - zl * <long double> TWO_OVER_SQRTPI * expl(-z * z))
-
 cdef inline double gelu_fn(double x) noexcept nogil:
+    if have_ext() and fabs(x) <= 40.0:
+        return _gelu_ext(x, 0)
     if x > 40.0:
         return x                             # Phi(x) = 1 to 1e-350; also x = +inf
     if x < -40.0:
@@ -455,12 +464,12 @@ cdef inline double gelu_fn(double x) noexcept nogil:
     if x < -37.0:
         # Phi(x) would be subnormal while x Phi(x) is not: use the series.
         return _std_normal_pdf_mul(x, -_gelu_tail_series(x))
-    if LDBL_MANT_DIG == 64:                  # x87 long double: a compile-time constant
-        return <double> (x * _std_normal_cdf_ext(x))
     return x * _std_normal_cdf(x)
 
 cdef inline double gelu_grad(double x) noexcept nogil:
     # Phi(x) + x phi(x)
+    if have_ext() and fabs(x) <= 40.0:
+        return _gelu_ext(x, 1)
     if x > 40.0:
         return 1.0
     if x < -40.0:
@@ -471,6 +480,8 @@ cdef inline double gelu_grad(double x) noexcept nogil:
 
 cdef inline double gelu_grad2(double x) noexcept nogil:
     # phi(x) (2 - x^2), with 2 - x^2 from the exact square
+    if have_ext() and fabs(x) <= 40.0:
+        return _gelu_ext(x, 2)
     cdef double s
     if fabs(x) > 40.0:
         return 0.0 if x == x else x
@@ -497,6 +508,8 @@ cdef inline double _gelu_tanh_v(double x, double* vl) noexcept nogil:
     return v
 
 cdef inline double gelu_tanh_fn(double x) noexcept nogil:
+    if have_ext() and fabs(x) <= 25.0:
+        return _gelu_tanh_ext(x, 0)
     cdef double v, vl
     if x > 25.0:
         return x
@@ -507,6 +520,8 @@ cdef inline double gelu_tanh_fn(double x) noexcept nogil:
 
 cdef inline double gelu_tanh_grad(double x) noexcept nogil:
     # sigmoid(v) + x sigmoid'(v) v',  v' = sqrt(8/pi) (1 + 3 c x^2)
+    if have_ext() and fabs(x) <= 25.0:
+        return _gelu_tanh_ext(x, 1)
     cdef double v, vl, e, t, dv
     if x > 25.0:
         return 1.0
@@ -523,6 +538,8 @@ cdef inline double gelu_tanh_grad(double x) noexcept nogil:
 cdef inline double gelu_tanh_grad2(double x) noexcept nogil:
     # sigmoid'(v) (2 v' + x v'') + x sigmoid''(v) v'^2,
     # sigmoid''(v) = sigmoid'(v) (1 - 2 sigmoid(v)),  v'' = 6 c sqrt(8/pi) x
+    if have_ext() and fabs(x) <= 25.0:
+        return _gelu_tanh_ext(x, 2)
     cdef double v, vl, a, al, e, m, t, dv, d2v, one_m2s
     if fabs(x) > 25.0:
         return 0.0 if x == x else x
@@ -536,6 +553,94 @@ cdef inline double gelu_tanh_grad2(double x) noexcept nogil:
     t = 1.0 + e
     one_m2s = -m / t if v > 0.0 else m / t
     return mul_exp(e, -a, -al, (2.0 * dv + x * d2v + x * one_m2s * dv * dv) / (t * t))
+
+
+# ---------------------------------------------------------------- extended precision
+# Where a sum cancels near a zero of a derivative (gelu' near -0.75, silu' near
+# -1.28, mish' near -1.19, ...), double precision's own exp/erfc errors (0.5-2
+# ULP) are amplified ten- to fifty-fold just outside the zero.  Where the C
+# long double is x87's extended format (64-bit mantissa, 15-bit exponent: x86-64
+# Linux and macOS), those kernels run in it instead, on the ranges where it
+# matters, and round once at the end; its exponent range also keeps tails such as
+# x exp(x) at x = -745 away from subnormal intermediates.  Elsewhere (MSVC,
+# aarch64) the double-double code below them runs: see README "Accuracy".
+ctypedef long double ext
+
+cdef inline bint have_ext() noexcept nogil:
+    return LDBL_MANT_DIG == 64               # a compile-time constant
+
+cdef inline ext _ext_sum(double hi, double lo, ext* rest) noexcept nogil:
+    """hi + lo (exact double-double) as an ext value plus its (tiny) remainder."""
+    cdef ext v = <ext> hi + <ext> lo
+    rest[0] = (<ext> hi - v) + <ext> lo
+    return v
+
+cdef inline ext _ext_const(double hi, double lo) noexcept nogil:
+    """A double-double constant in ext precision."""
+    return <ext> hi + <ext> lo
+
+cdef inline ext _ext_logistic(ext v, ext vl) noexcept nogil:
+    """sigmoid(v + vl), |v| <= 1200 (no overflow in ext)."""
+    return 1 / (1 + expl(-v) * (1 - vl))
+
+cdef inline double _swish_ext(double x, double beta, int op) noexcept nogil:
+    cdef ext pl, p = _ext_sum(beta * x, two_prod_lo(beta, x, beta * x), &pl)
+    cdef ext s = _ext_logistic(p, pl), c = _ext_logistic(-p, -pl)   # c = 1 - s
+    if op == 0:
+        return <double> (x * s)
+    if op == 1:
+        return <double> (s * (1 + (p + pl) * c))
+    return <double> (beta * s * c * (2 + (p + pl) * (c - s)))
+
+cdef inline double _mish_ext(double x, int op) noexcept nogil:
+    cdef ext sp = log1pl(expl(<ext> x))      # softplus(x)
+    cdef ext t = tanhl(sp)
+    cdef ext ch, sech2, s, c
+    if op == 0:
+        return <double> (x * t)
+    ch = coshl(sp)
+    sech2 = 1 / (ch * ch)
+    s = _ext_logistic(<ext> x, 0)
+    if op == 1:
+        return <double> (t + x * sech2 * s)
+    c = _ext_logistic(-(<ext> x), 0)
+    return <double> (sech2 * s * (2 + x * (c - 2 * t * s)))
+
+cdef inline double _gelu_ext(double x, int op) noexcept nogil:
+    cdef double zh = -x * RSQRT2_HI
+    cdef ext zl, z = _ext_sum(zh, fma(-x, RSQRT2_HI, -zh) - x * RSQRT2_LO, &zl)
+    cdef double sq = x * x
+    cdef ext hl, h = _ext_sum(sq, fma(x, x, -sq), &hl)          # x^2 = h + hl
+    # Phi(x) = erfc(z) / 2 with erfc's argument corrected to first order.
+    cdef ext cdf = (erfcl(z) - zl * <ext> TWO_OVER_SQRTPI * expl(-z * z)) / 2
+    cdef ext pdf = expl(-h / 2) * (1 - hl / 2) * _ext_const(INV_SQRT_2PI, INV_SQRT_2PI_LO)
+    if op == 0:
+        return <double> (x * cdf)
+    if op == 1:
+        return <double> (cdf + x * pdf)
+    return <double> (pdf * ((2 - h) - hl))
+
+cdef inline double _gelu_tanh_ext(double x, int op) noexcept nogil:
+    cdef double vhi, vlo
+    vhi = _gelu_tanh_v(x, &vlo)
+    cdef ext vl, v = _ext_sum(vhi, vlo, &vl)
+    cdef ext s = _ext_logistic(v, vl), c = _ext_logistic(-v, -vl)
+    cdef ext xe = x
+    cdef ext k = _ext_const(SQRT_8_PI_HI, SQRT_8_PI_LO)
+    cdef ext c3 = _ext_const(GELU_C_HI, GELU_C_LO)
+    cdef ext dv = k * (1 + 3 * c3 * xe * xe)
+    cdef ext d2v = 6 * c3 * k * xe
+    if op == 0:
+        return <double> (xe * s)
+    if op == 1:
+        return <double> (s + xe * s * c * dv)
+    return <double> (s * c * (2 * dv + xe * d2v + xe * (c - s) * dv * dv))
+
+cdef inline double _softplus_ext(double x, double beta) noexcept nogil:
+    cdef ext pl, p = _ext_sum(beta * x, two_prod_lo(beta, x, beta * x), &pl)
+    if p > 0:
+        return <double> (x + log1pl(expl(-p) * (1 - pl)) / beta)
+    return <double> (log1pl(expl(p) * (1 + pl)) / beta)
 
 
 # ---------------------------------------------------------------- arctan, softsign

@@ -62,7 +62,6 @@ decimals of the spec.
 import math
 import warnings
 
-import mpmath
 import numpy as np
 from mpmath import mp, mpf
 
@@ -648,10 +647,47 @@ def ulp(v, dtype):
     return u
 
 
+_SUB = {}
+_OVF = {}
+_MAXF = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max)}
+
+
+def fast_ulp(v, dtype):
+    """Same as ``ulp`` (checked by test_fast_ulp), using float arithmetic where
+    v lies inside the double range."""
+    a = abs(v)
+    if a == 0:
+        return _SUB[dtype]
+    if mpf("1e-300") < a < mpf("1e300"):
+        f = float(a)
+        if dtype == "float32":
+            if f >= _MAXF["float32"]:
+                return ulp(a, dtype)
+            return max(mpf(float(np.spacing(np.float32(f)))), _SUB[dtype])
+        return max(mpf(float(np.spacing(f))), _SUB[dtype])
+    return ulp(a, dtype)
+
+
+for _d in DTYPES:
+    _SUB[_d] = smallest_subnormal(_d)
+    _OVF[_d] = overflow_threshold(_d)
+
+
 def round_to(v, dtype):
     """Python float of mpf v rounded to dtype (via double; for display)."""
     f = float(v)
     return float(np.asarray(f).astype(dtype))
+
+
+def fmt_mp(v, digits=20):
+    """Readable string of an mpf, also for astronomically large / small ones."""
+    if v == 0 or not mp.isfinite(v):
+        return mp.nstr(v, digits)
+    if abs(v) < mpf("1e-1000"):
+        return ("-" if v < 0 else "") + "(below 1e-1000; rounds to 0)"
+    if abs(v) > mpf("1e1000"):
+        return ("-" if v < 0 else "") + "(above 1e1000; overflows)"
+    return mp.nstr(v, digits)
 
 
 def to_mpf(v):
@@ -714,7 +750,17 @@ def transitions(cfg, op, dtype):
     return out
 
 
+_NONREP_CACHE = {}
+
+
 def nonrepresentable_roots(cfg, op, dtype):
+    key = (cfg.param_key(dtype), op, dtype)
+    if key not in _NONREP_CACHE:
+        _NONREP_CACHE[key] = _nonrepresentable_roots(cfg, op, dtype)
+    return _NONREP_CACHE[key]
+
+
+def _nonrepresentable_roots(cfg, op, dtype):
     tol = mpf("1e-30")
     res = []
     for r in transitions(cfg, op, dtype):
@@ -735,8 +781,8 @@ def unit(cfg, op, dtype, xf, t):
                 for i in range(WINDOW_POINTS):
                     xi = x - WINDOW + 2 * WINDOW * i / (WINDOW_POINTS - 1)
                     m = max(m, abs(cfg.ref(op, xi, dtype)))
-            return ulp(m, dtype)
-    return ulp(t, dtype)
+            return fast_ulp(m, dtype)
+    return fast_ulp(t, dtype)
 
 
 def ulp_error(computed, t, u, dtype):
@@ -744,13 +790,12 @@ def ulp_error(computed, t, u, dtype):
 
     Returns 0.0 / inf for the overflow case (see module doc)."""
     c = float(computed)
-    if abs(t) >= overflow_threshold(dtype):
+    if abs(t) >= _OVF[dtype]:
         want = math.inf if t > 0 else -math.inf
         return 0.0 if c == want else math.inf
     if not math.isfinite(c):
         return math.inf
-    with mp.workdps(DPS + 20):
-        return float(abs(mpf(c) - t) / u)
+    return float(abs(mpf(c) - t) / u)
 
 
 class Measurement:
@@ -770,7 +815,7 @@ class Measurement:
     def describe(self, i=None):
         i = self.iworst if i is None else i
         return (f"{self.cfg.id} {self.op} {self.dtype}: x={float(self.xs[i])!r} "
-                f"computed={float(self.ys[i])!r} true={mp.nstr(self.trues[i], 20)} "
+                f"computed={float(self.ys[i])!r} true={fmt_mp(self.trues[i])} "
                 f"ulp_error={self.errs[i]:.4g}")
 
 

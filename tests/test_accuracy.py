@@ -1,0 +1,466 @@
+"""Accuracy of fastact against mpmath at high precision, with ULP bounds.
+
+Bounds (from the issue): float64 fn <= 2 ULP, grad <= 3 ULP, grad2 <= 4 ULP;
+float32 <= 2 ULP for all three; affine's fn <= 1 ULP everywhere (one fused
+multiply-add, also next to its root).  The ULP is that of the TRUE value (the
+spacing of |true| rounded to the dtype, at least the smallest subnormal), so
+tails count: tanh'(20), sigmoid'(40), gelu(-14), silu'(-700) are tiny but normal
+and must be right.  Near a zero of an op that is not a representable number
+(gelu' near -0.75, silu' near -1.28, mish' near -1.19, gelu'' at +-sqrt(2), ...)
+the unit is the ulp of the largest |true| within +-0.05 of x; zeros AT
+representable numbers (0, kinks) get no such allowance.  True values that
+overflow must come out as the correctly signed inf.  See ``mp_reference`` for
+the exact definitions, the reference formulas and the grids.
+
+Every fastact call runs under ``np.errstate(all='raise')`` and
+``warnings.simplefilter('error')``, so any RuntimeWarning / floating-point error
+fails the test.
+
+Kink convention: grad and grad2 are the left-hand derivatives at kinks.
+"""
+
+import functools
+import math
+import os
+import sys
+
+import numpy as np
+import pytest
+from mpmath import mp, mpf
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mp_reference as R  # noqa: E402
+
+try:
+    import fastact
+except ImportError as exc:  # reported by the `fa` fixture
+    fastact = None
+    _IMPORT_ERROR = exc
+
+
+@pytest.fixture(scope="module")
+def fa():
+    if fastact is None:
+        pytest.fail(f"cannot import fastact: {_IMPORT_ERROR!r}")
+    return fastact
+
+
+def _call(fa, cfg, op, x, dtype):
+    x = np.asarray(x, dtype=dtype)
+    y = R.call(fa, cfg, op, x, dtype, strict=True)
+    assert isinstance(y, np.ndarray), f"{cfg.id}.{op} returned {type(y)}"
+    assert y.dtype == np.dtype(dtype), f"{cfg.id}.{op}: {dtype} in, {y.dtype} out"
+    assert y.shape == x.shape, f"{cfg.id}.{op}: shape {x.shape} in, {y.shape} out"
+    return y
+
+
+@functools.lru_cache(maxsize=None)
+def _grid(dtype, cfg_id):
+    g = R.grid(dtype, R.CONFIG_BY_ID[cfg_id])
+    g.setflags(write=False)
+    return g
+
+
+def _fmt_failures(m, bound, bad, limit=8):
+    order = bad[np.argsort(-m.errs[bad], kind="stable")]
+    lines = [f"{m.cfg.id} {m.op} {m.dtype}: {len(bad)} of {len(m.xs)} points exceed "
+             f"{bound:g} ULP; worst: x={float(m.worst_x)!r} computed={float(m.ys[m.iworst])!r} "
+             f"true={R.fmt_mp(m.trues[m.iworst])} ulp_error={m.worst:.4g}"]
+    for i in order[:limit]:
+        lines.append("   " + m.describe(i))
+    return "\n".join(lines)
+
+
+def _check(fa, cfg, op, dtype, xs, bound=None, nonzero=False):
+    """ULP-check cfg.op at xs; returns the Measurement; asserts the bound."""
+    xs = np.asarray(xs, dtype=dtype)
+    ys = _call(fa, cfg, op, xs, dtype)
+    m = R.measure(cfg, op, dtype, xs, ys)
+    bound = cfg.bound(op, dtype) if bound is None else bound
+    bad = np.nonzero(~(m.errs <= bound))[0]
+    assert len(bad) == 0, _fmt_failures(m, bound, bad)
+    if nonzero:
+        zero = np.nonzero(ys == 0)[0]
+        assert len(zero) == 0, "result is 0 where the true value is normal: " + "; ".join(
+            m.describe(i) for i in zero)
+    return m
+
+
+ULP_CASES = [pytest.param(c, op, d, id=f"{c.id}-{op}-{d}")
+             for c, op in R.config_ops() for d in R.DTYPES]
+
+CFG_DTYPE = [pytest.param(c, d, id=f"{c.id}-{d}") for c in R.CONFIGS for d in R.DTYPES]
+
+
+# ---------------------------------------------------------------------------
+# the main ULP sweep
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cfg,op,dtype", ULP_CASES)
+def test_ulp(fa, cfg, op, dtype):
+    _check(fa, cfg, op, dtype, _grid(dtype, cfg.id))
+
+
+# ---------------------------------------------------------------------------
+# special values
+# ---------------------------------------------------------------------------
+
+
+def _limit_problem(y, lim, cfg, op, dtype, where):
+    y = float(y)
+    if lim in (mp.inf, -mp.inf):
+        want = math.inf if lim > 0 else -math.inf
+        return None if y == want else f"{where}: got {y!r}, want {want}"
+    if lim == 0:
+        return None if y == 0 else f"{where}: got {y!r}, want 0"
+    if not math.isfinite(y):
+        return f"{where}: got {y!r}, want {R.fmt_mp(lim)}"
+    e = R.ulp_error(y, lim, R.ulp(lim, dtype), dtype)
+    b = cfg.bound(op, dtype)
+    return None if e <= b else f"{where}: got {y!r}, want {R.fmt_mp(lim)} ({e:.3g} ULP)"
+
+
+@pytest.mark.parametrize("cfg,op,dtype", ULP_CASES)
+def test_special_values(fa, cfg, op, dtype):
+    x = np.array([np.nan, -np.inf, np.inf, 0.0, -0.0], dtype=dtype)
+    y = _call(fa, cfg, op, x, dtype)
+    lo, hi = cfg.limits(dtype)[op]
+    problems = []
+    if not np.isnan(y[0]):
+        problems.append(f"x=nan: got {y[0]!r}, want nan")
+    for xi, lim, yi in ((-math.inf, lo, y[1]), (math.inf, hi, y[2])):
+        p = _limit_problem(yi, lim, cfg, op, dtype, f"x={xi}")
+        if p:
+            problems.append(p)
+    m = R.measure(cfg, op, dtype, x[3:], y[3:])
+    for i in range(2):
+        if not m.errs[i] <= cfg.bound(op, dtype):
+            problems.append(m.describe(i))
+    assert not problems, f"{cfg.id} {op} {dtype}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("cfg", [pytest.param(c, id=c.id) for c in R.CONFIGS])
+def test_limits_table_matches_reference(cfg):
+    """The hand-derived limits at +-inf agree with the reference at +-1e400."""
+    bad = []
+    for op in cfg.ops:
+        for sign, lim in zip((-1, 1), cfg.limits("float64")[op]):
+            v = cfg.ref(op, sign * mpf("1e400"), "float64")
+            if lim in (mp.inf, -mp.inf):
+                ok = abs(v) > mpf("1e350") and (v > 0) == (lim > 0)
+            else:
+                ok = abs(v - lim) <= mpf("1e-40") * max(1, abs(lim))
+            if not ok:
+                bad.append(f"{op}({sign}inf): table {lim}, reference {R.fmt_mp(v)}")
+    assert not bad, "; ".join(bad)
+
+
+# ---------------------------------------------------------------------------
+# NaN propagation, small and large (threaded) arrays
+# ---------------------------------------------------------------------------
+
+
+def _nan_input(dtype, size):
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-10, 10, size).astype(dtype)
+    nan_idx = np.arange(1, size, 3 if size < 100 else 1009)
+    x[nan_idx] = np.nan
+    return x, nan_idx
+
+
+@pytest.mark.parametrize("size", [7, 10**6])
+@pytest.mark.parametrize("cfg,dtype", CFG_DTYPE)
+def test_nan_propagation(fa, cfg, dtype, size):
+    """NaN in -> NaN out for every op, on small and on large (threaded) arrays;
+    no NaN out for a non-NaN input.  For relu / relu6 / hardtanh / leaky_relu
+    the large-array result must also equal the small-array result bitwise."""
+    x, nan_idx = _nan_input(dtype, size)
+    isnan_in = np.isnan(x)
+    exact = cfg.ref_name in ("relu", "relu6", "hardtanh", "leaky_relu")
+    for op in cfg.ops:
+        y = _call(fa, cfg, op, x, dtype)
+        bad_nan = np.nonzero(isnan_in & ~np.isnan(y))[0]
+        assert len(bad_nan) == 0, (
+            f"{cfg.id} {op} {dtype} size {size}: NaN in, {y[bad_nan[0]]!r} out "
+            f"at {len(bad_nan)} positions (first index {bad_nan[0]})")
+        spurious = np.nonzero(~isnan_in & np.isnan(y))[0]
+        assert len(spurious) == 0, (
+            f"{cfg.id} {op} {dtype} size {size}: NaN out for x={x[spurious[0]]!r}")
+        if exact and size > 100:
+            rng = np.random.default_rng(11)
+            idx = np.sort(np.concatenate([rng.choice(size, 2000, replace=False),
+                                          [0, size - 1], nan_idx[:3]]))
+            small = _call(fa, cfg, op, x[idx], dtype)
+            same = (small == y[idx]) | (np.isnan(small) & np.isnan(y[idx]))
+            assert same.all(), (
+                f"{cfg.id} {op} {dtype}: large-array result differs from small-array "
+                f"result at x={x[idx][~same][:5]!r}: {y[idx][~same][:5]!r} vs "
+                f"{small[~same][:5]!r}")
+
+
+@pytest.mark.parametrize("cfg,dtype", CFG_DTYPE)
+def test_large_array_ulp(fa, cfg, dtype):
+    """The large-array (threaded) path meets the ULP bounds too (150 samples
+    of a 10**6-element call, random in [-10, 10])."""
+    size = 10**6
+    x, _ = _nan_input(dtype, size)
+    rng = np.random.default_rng(5)
+    idx = np.sort(rng.choice(size, 150, replace=False))
+    idx = idx[~np.isnan(x[idx])]
+    failures = []
+    for op in cfg.ops:
+        y = _call(fa, cfg, op, x, dtype)
+        m = R.measure(cfg, op, dtype, x[idx], y[idx])
+        b = cfg.bound(op, dtype)
+        bad = np.nonzero(~(m.errs <= b))[0]
+        if len(bad):
+            failures.append(_fmt_failures(m, b, bad, limit=3))
+    assert not failures, "\n".join(failures)
+
+
+# ---------------------------------------------------------------------------
+# the reference itself
+# ---------------------------------------------------------------------------
+
+_SMOOTH_POINTS = [-4.3, -2.1, -1.3, -0.7, -0.2, 0.4, 1.1, 2.6, 3.7, 5.2]
+
+
+@pytest.mark.parametrize("cfg", [pytest.param(c, id=c.id) for c in R.CONFIGS])
+def test_reference_derivatives(cfg):
+    """grad / grad2 formulas of the reference == mp.diff of its fn formula."""
+    bad = []
+    with mp.workdps(50):
+        p = cfg.mp_params("float64")
+        f = R.REF[cfg.ref_name]
+        for xf in _SMOOTH_POINTS:
+            if any(abs(xf - k) < 1e-3 for k in cfg.kinks):
+                continue
+            x = mpf(xf)
+            fn = lambda t: f["fn"](t, **p)  # noqa: E731
+            checks = [("grad", mp.diff(fn, x, 1), f["grad"](x, **p)),
+                      ("grad2", mp.diff(fn, x, 2), f["grad2"](x, **p)),
+                      ("grad2 vs d(grad)", mp.diff(lambda t: f["grad"](t, **p), x, 1),
+                       f["grad2"](x, **p))]
+            if "grad_weight" in f:
+                gw = mp.diff(lambda w: f["fn"](x, **dict(p, weight=w)), p["weight"], 1)
+                checks.append(("grad_weight", gw, f["grad_weight"](x, **p)))
+            for what, num, formula in checks:
+                if abs(num - formula) > mpf("1e-25") * (1 + abs(formula)):
+                    bad.append(f"{what} at x={xf}: mp.diff {mp.nstr(num, 25)} "
+                               f"formula {mp.nstr(formula, 25)}")
+    assert not bad, f"{cfg.id}: " + "; ".join(bad)
+
+
+_NEGLIGIBLE = mpf(2) ** -1100
+
+
+@pytest.mark.parametrize("cfg", [pytest.param(c, id=c.id) for c in R.CONFIGS])
+def test_reference_precision(cfg):
+    """The reference at dps 50 agrees with dps 100 (no hidden cancellation).
+
+    Values far below the smallest subnormal are not compared: there the huge
+    argument (x/alpha ~ 1e38, ...) makes exp's relative error large, but the
+    value rounds to 0 in both dtypes anyway."""
+    bad = []
+    for dtype in R.DTYPES:
+        g = _grid(dtype, cfg.id)[::4]
+        for op in cfg.ops:
+            for xf in g.tolist():
+                v50 = R.true_value(cfg, op, xf, dtype)
+                with mp.workdps(100):
+                    v100 = cfg.ref(op, mpf(xf), dtype)
+                    if max(abs(v50), abs(v100)) < _NEGLIGIBLE:
+                        continue  # far below the smallest subnormal: rounds to 0
+                    if abs(v50 - v100) > mpf("1e-28") * abs(v100):
+                        bad.append(f"{op}({xf!r}) {dtype}: {mp.nstr(v50, 30)} vs "
+                                   f"{mp.nstr(v100, 30)}")
+    assert not bad, f"{cfg.id}: " + "; ".join(bad[:10])
+
+
+def test_fast_ulp_matches_ulp():
+    rng = np.random.default_rng(3)
+    vals = [mpf(0), mpf("1e-400"), mpf("1e400"), mpf(1), mpf(2) - mpf("1e-40"),
+            mpf(2) ** -1022, mpf(2) ** -1074, mpf(2) ** -149, mpf(2) ** -126,
+            mpf(2) ** 128 - mpf(2) ** 100, mpf(2) ** 1023]
+    vals += [mpf(float(v)) * (1 + mpf("1e-30")) for v in 10.0 ** rng.uniform(-320, 300, 200)]
+    for d in R.DTYPES:
+        for v in vals:
+            assert R.fast_ulp(v, d) == R.ulp(v, d), (d, v)
+    assert R.ulp(mpf(1), "float64") == mpf(2) ** -52
+    assert R.ulp(mpf(1), "float32") == mpf(2) ** -23
+    assert R.ulp(mpf(0), "float64") == mpf(2) ** -1074
+    assert R.ulp(mpf(0), "float32") == mpf(2) ** -149
+
+
+def test_window_rule_roots():
+    """The non-representable zeros the window rule knows about."""
+    def roots(cid, op):
+        return [float(r) for r in R.nonrepresentable_roots(R.CONFIG_BY_ID[cid], op, "float64")]
+    assert roots("gelu", "grad") == pytest.approx([-0.7517915246935645])
+    assert roots("gelu", "grad2") == pytest.approx([-math.sqrt(2), math.sqrt(2)])
+    assert roots("silu", "grad") == pytest.approx([-1.2784645427610738])
+    assert roots("mish", "grad") == pytest.approx([-1.1915], abs=1e-3)
+    for cid in ("relu", "identity", "tanh", "sigmoid", "hardswish", "hardsigmoid", "softsign"):
+        for op in R.OPS:
+            assert roots(cid, op) == [], (cid, op)
+
+
+# ---------------------------------------------------------------------------
+# affine: one fused multiply-add, accurate next to its root
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+@pytest.mark.parametrize("x0", [0.1, 1 / 3, 7.7, -2.9, 1e-5, 12345.678, 1e10, -1e-30])
+def test_affine_fma(fa, dtype, x0):
+    dt = np.dtype(dtype).type
+    x0 = dt(x0)
+    intercept = float(dt(-3) * x0)  # rounded in the dtype
+    cfg = R.Config(f"affine(slope=3.0,intercept={intercept!r})", "affine",
+                   {"slope": 3.0, "intercept": intercept})
+    xs = R._neighbours(x0, dt, 40) + [x0 * dt(1 + 2.0 ** -12), x0 * dt(1 - 2.0 ** -12)]
+    _check(fa, cfg, "fn", dtype, xs, bound=1.0)
+    cfg2 = R.Config("affine(slope=-1.7,intercept=0.3)", "affine",
+                    {"slope": -1.7, "intercept": 0.3})
+    root = dt(0.3 / 1.7)
+    _check(fa, cfg2, "fn", dtype, R._neighbours(root, dt, 40), bound=1.0)
+
+
+# ---------------------------------------------------------------------------
+# pitfalls from public bug reports of other libraries
+# ---------------------------------------------------------------------------
+
+C = R.CONFIG_BY_ID
+
+
+def _one(fa, cid, op, dtype, x, **kw):
+    return _call(fa, C[cid], op, np.array([x], dtype=dtype), dtype)[0]
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+def test_softplus_large(fa, dtype):
+    assert _one(fa, "softplus", "fn", dtype, 1000.0) == 1000.0
+    assert _one(fa, "softplus", "fn", dtype, 1e10) == np.dtype(dtype).type(1e10)
+    for op in R.OPS:
+        _check(fa, C["softplus"], op, dtype, [1000.0, -1000.0, 1e10, -1e10])
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+def test_sigmoid_log_sigmoid_minus_1000(fa, dtype):
+    assert _one(fa, "sigmoid", "fn", dtype, -1000.0) == 0.0
+    assert _one(fa, "log_sigmoid", "fn", dtype, -1000.0) == -1000.0
+    for cid in ("sigmoid", "log_sigmoid"):
+        for op in R.OPS:
+            _check(fa, C[cid], op, dtype, [-1000.0, 1000.0])
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+def test_mish_gelu_huge(fa, dtype):
+    big = 1e300 if dtype == "float64" else 1e38
+    b = np.dtype(dtype).type(big)
+    for cid in ("mish", "gelu", "gelu(approximate=tanh)"):
+        assert _one(fa, cid, "fn", dtype, big) == b, cid
+        assert _one(fa, cid, "fn", dtype, -big) == 0, cid
+        for op in R.OPS:
+            _check(fa, C[cid], op, dtype, [big, -big, 1e10, -1e10, 1e5, -1e5])
+
+
+FAR = {"float64": [690.0, 700.0, 700.5, 709.0, 709.78, 710.0, 745.0, 746.0, 1000.0],
+       "float32": [80.0, 87.0, 88.0, 88.7, 89.0, 90.0, 90.5, 103.0, 104.0]}
+
+
+@pytest.mark.parametrize("cfg,dtype", CFG_DTYPE)
+def test_far_derivatives(fa, cfg, dtype):
+    """Derivatives at +-700 (float64), +-90 (float32) finite and right."""
+    xs = FAR[dtype] + [-v for v in FAR[dtype]]
+    for op in cfg.ops:
+        _check(fa, cfg, op, dtype, xs)
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+def test_softplus_huge_beta(fa, dtype):
+    cfg = R.Config("softplus(beta=1e30)", "softplus", {"beta": 1e30})
+    xs = [1e4, -1e4, 1e-30, -1e-30, 1e-31, -1e-31, 1e-29, -1e-29, 0.0, 1e-28, -1e-28]
+    for op in R.OPS:
+        _check(fa, cfg, op, dtype, xs)
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+def test_relu_grad_tiny(fa, dtype):
+    tiny = float(np.finfo(dtype).smallest_subnormal)
+    y = _call(fa, C["relu"], "grad", np.array([-tiny, tiny, -0.0, 0.0], dtype), dtype)
+    assert y.tolist() == [0.0, 1.0, 0.0, 0.0], y
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+def test_sigmoid_grad_even_bitwise(fa, dtype):
+    g = np.asarray(_grid(dtype, "sigmoid"))
+    for op in ("grad",):
+        a = _call(fa, C["sigmoid"], op, g, dtype)
+        b = _call(fa, C["sigmoid"], op, -g, dtype)
+        it = np.dtype("u8" if dtype == "float64" else "u4")
+        diff = np.nonzero(a.view(it) != b.view(it))[0]
+        assert len(diff) == 0, (
+            f"sigmoid.grad(x) != sigmoid.grad(-x) bitwise ({dtype}) at "
+            + ", ".join(f"x={g[i]!r}: {a[i]!r} vs {b[i]!r}" for i in diff[:6]))
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+def test_elu_small_negative(fa, dtype):
+    # elu(-1e-8) = expm1(-1e-8): correctly rounded ("to the last bit")
+    _check(fa, C["elu"], "fn", dtype, [-1e-8], bound=0.5 + 1e-9)
+    # grad at -40 (f64) / -20 (f32) nonzero and right; grad2 at -tiny
+    _check(fa, C["elu"], "grad", dtype, [-40.0 if dtype == "float64" else -20.0], nonzero=True)
+    tiny = -1e-300 if dtype == "float64" else -1e-38
+    for cid in ("elu", "elu(alpha=0.5)", "elu(alpha=2.3)", "selu", "celu", "celu(alpha=0.3)"):
+        for op in R.OPS:
+            _check(fa, C[cid], op, dtype, [tiny, -tiny])
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+def test_silu_grad_far_negative(fa, dtype):
+    x = -700.0 if dtype == "float64" else -88.0
+    _check(fa, C["silu"], "grad", dtype, [x], nonzero=True)
+    _check(fa, C["swish"], "grad", dtype, [x], nonzero=True)
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+def test_grads_finite_at_1e3_and_inf(fa, dtype):
+    for cid in ("sigmoid", "silu", "swish", "softplus", "log_sigmoid", "mish", "gelu"):
+        for op in ("grad", "grad2"):
+            m = _check(fa, C[cid], op, dtype, [1e3, -1e3])
+            assert np.isfinite(m.ys).all()
+            y = _call(fa, C[cid], op, np.array([np.inf, -np.inf], dtype), dtype)
+            assert np.isfinite(y).all(), f"{cid}.{op}(+-inf) = {y}"
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+@pytest.mark.parametrize("cid", ["gelu", "gelu(approximate=tanh)"])
+def test_gelu_negative_range(fa, cid, dtype):
+    xs = np.linspace(-10, -3, 701)
+    for op in R.OPS:
+        _check(fa, C[cid], op, dtype, xs)
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+def test_mish_negative_range(fa, dtype):
+    xs = np.linspace(-20, -2, 901)
+    for op in R.OPS:
+        _check(fa, C["mish"], op, dtype, xs)
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+def test_tails_nonzero(fa, dtype):
+    """Tiny but normal results must not be flushed to 0."""
+    cases = [("tanh", "grad", 20.0), ("tanh", "grad", -20.0),
+             ("sigmoid", "grad", 40.0), ("sigmoid", "grad", -40.0),
+             ("sigmoid", "grad2", 40.0), ("log_sigmoid", "grad", 40.0)]
+    if dtype == "float64":
+        cases += [("gelu", "fn", -14.0), ("silu", "grad", -700.0), ("silu", "fn", -700.0),
+                  ("sigmoid", "fn", -700.0), ("exponential", "fn", -700.0),
+                  ("gelu", "grad", -14.0), ("gelu", "grad2", -14.0)]
+    else:
+        cases += [("gelu", "fn", -9.0), ("silu", "grad", -80.0), ("sigmoid", "fn", -80.0)]
+    for cid, op, x in cases:
+        _check(fa, C[cid], op, dtype, [x], nonzero=True)
