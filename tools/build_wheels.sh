@@ -70,8 +70,8 @@ need = ["LICENSE", "README.md", "pyproject.toml", "setup.py", "MANIFEST.in",
         "tests/test_cimport.py", "tests/downstream/fastact_example.pyx",
         "tools/build_wheels.sh", "tools/wheels/check_openmp.py"]
 missing = [n for n in need if n not in names]
-generated = [n for n in names if n in ("fastact/_loops.pyx", "fastact/_loops.c")
-             or n.endswith((".so", ".pyc"))]
+generated = [n for n in names if (n.startswith("fastact/") and n.endswith((".pyx", ".c")))
+             or n.endswith((".so", ".pyd", ".pyc"))]
 print(f"{sys.argv[1].rsplit('/', 1)[-1]}: {len(names)} entries")
 if missing or generated:
     sys.exit(f"sdist: missing {missing}, generated files {generated}")
