@@ -16,6 +16,7 @@ Environment variables (used by the wheel builds, see ``[tool.cibuildwheel]``):
 """
 
 import os
+import platform
 import runpy
 import sys
 import tempfile
@@ -30,14 +31,37 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PKG = os.path.join(HERE, "fastact")
 
 
-def render_templates():
-    """fastact/_loops.pyx.tp -> fastact/_loops.pyx, from the kernel spec."""
+# The float32 loops are compiled once per SIMD level, with the branch-free math
+# of _vecmath.h (FASTACT_VECTOR_MATH), and the best module the CPU supports is
+# loaded at import (fastact/_simd.py).  The wheels themselves target the
+# platform's baseline ISA; only these modules use wider instructions.
+ISA_FLAGS = {
+    "baseline": {"unix": [], "msvc": []},
+    "avx2": {"unix": ["-mavx2", "-mfma"], "msvc": ["/arch:AVX2"]},
+    "avx512": {
+        "unix": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma",
+                 "-mprefer-vector-width=512"],
+        "msvc": ["/arch:AVX512"],
+    },
+}
+
+
+def simd_levels():
+    """SIMD levels to build vector modules for on this target."""
+    if platform.machine().lower() in ("x86_64", "amd64", "x64"):
+        return ["baseline", "avx2", "avx512"]
+    return ["baseline"]
+
+
+def render(dst_name, **namespace):
+    """fastact/_loops.pyx.tp -> fastact/<dst_name>.pyx, from the kernel spec."""
     spec = runpy.run_path(os.path.join(PKG, "_spec.py"))
-    src = os.path.join(PKG, "_loops.pyx.tp")
-    dst = src[: -len(".tp")]
-    with open(src) as f:
-        text = tempita_sub(f.read(), kernels=spec["KERNELS"], ops_of=spec["kernel_ops"])
+    with open(os.path.join(PKG, "_loops.pyx.tp")) as f:
+        text = tempita_sub(
+            f.read(), kernels=spec["KERNELS"], ops_of=spec["kernel_ops"], **namespace
+        )
     text = "# Generated from _loops.pyx.tp by setup.py: edit the template.\n" + text
+    dst = os.path.join(PKG, dst_name + ".pyx")
     if not os.path.exists(dst) or open(dst).read() != text:
         with open(dst, "w") as f:
             f.write(text)
@@ -110,7 +134,20 @@ class BuildExt(build_ext):
             cflags, lflags = flags
         opt = ["/O2"] if ctype == "msvc" else ["-O3"]
         for ext in self.extensions:
-            ext.extra_compile_args = opt + cflags + ext.extra_compile_args
+            isa = getattr(ext, "fastact_isa", None)
+            vec = []
+            if isa is not None:
+                vec = ISA_FLAGS[isa]["msvc" if ctype == "msvc" else "unix"]
+                if ctype != "msvc":
+                    # Lets GCC if-convert the kernels' selects; unlike -ffast-math it
+                    # keeps NaN and infinity semantics.
+                    vec = vec + ["-fno-trapping-math"]
+            if isa is None and ctype != "msvc":
+                # The accurate module's double-double corrections need a * b + c
+                # rounded as written: no contraction into fma (GCC's default where
+                # the ISA has FMA, e.g. aarch64).
+                vec = ["-ffp-contract=off"]
+            ext.extra_compile_args = opt + cflags + vec + ext.extra_compile_args
             ext.extra_link_args = lflags + ext.extra_link_args
         super().build_extensions()
 
@@ -118,10 +155,23 @@ class BuildExt(build_ext):
 extensions = [
     Extension(
         "fastact._loops",
-        [render_templates()],
-        include_dirs=[PKG],
+        [render("_loops", ftype="floating", module_doc=(
+            "Accurate elementwise loops, float32 and float64 (C library math, x87 "
+            "extended precision where sums cancel), generated from _loops.pyx.tp."))],
+        include_dirs=[PKG, HERE],
     )
 ]
+for _isa in simd_levels():
+    _ext = Extension(
+        f"fastact._vloops_{_isa}",
+        [render(f"_vloops_{_isa}", ftype="float", module_doc=(
+            f"Vectorized float32 loops ({_isa}), generated from _loops.pyx.tp: "
+            "the same kernels over the branch-free math of _vecmath.h."))],
+        include_dirs=[PKG, HERE],
+        define_macros=[("FASTACT_VECTOR_MATH", "1")],
+    )
+    _ext.fastact_isa = _isa
+    extensions.append(_ext)
 
 setup(
     ext_modules=cythonize(

@@ -1,6 +1,6 @@
 """Run-time configuration: how many OpenMP threads the kernels use."""
 
-from fastact import _loops
+from fastact import _loops, _simd
 
 _num_threads = None
 
@@ -29,6 +29,7 @@ def show_config(file=None):
     info = {
         "version": fastact.__version__,
         "openmp": _loops.openmp_enabled(),
+        "simd": _simd.LEVEL,
         "num_threads": num_threads(),
         "parallel_threshold": _loops.PARALLEL_THRESHOLD,
     }
@@ -36,6 +37,7 @@ def show_config(file=None):
         f"fastact {info['version']}",
         f"  OpenMP: {'on' if info['openmp'] else 'off (serial build)'}",
         f"  threads: {info['num_threads']}",
+        f"  SIMD (float32 loops): {info['simd']}  (FASTACT_SIMD caps it)",
         f"  serial below: {info['parallel_threshold']} elements",
     ]
     print("\n".join(lines), file=file)

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from fastact import _config, _loops
+from fastact import _config, _loops, _simd
 
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT64 = np.dtype(np.float64)
@@ -23,9 +23,16 @@ _SUPPORTED = (
 
 
 def loop_pair(kernel, op):
-    """The (float32, float64) specialisations of the generated loop KERNEL_OP."""
-    fused = getattr(_loops, f"{kernel}_{op}")
-    return fused["float"], fused["double"]
+    """The (float32, float64) loops of KERNEL_OP.
+
+    float64: the accurate loops of ``_loops``; float32: the vectorized loops of
+    the SIMD level chosen at import (``fastact._simd``).
+    """
+    name = f"{kernel}_{op}"
+    f32 = getattr(_simd.FLOAT32_LOOPS, name)
+    if _simd.FLOAT32_LOOPS is _loops:
+        f32 = f32["float"]
+    return f32, getattr(_loops, name)["double"]
 
 
 def check_param(name, value, domain):

@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, cdivision=True
 """Numerical building blocks shared by the activation kernels.
 
 Everything here is ``cdef inline ... noexcept nogil`` and works in double
@@ -14,16 +14,31 @@ precision.  Two tricks keep the kernels within a few ULP everywhere:
   (silu'(-740), tanh'(360)) are not the product of an already-rounded subnormal.
 """
 
-from libc.math cimport copysign, exp, expm1, fabs, fma
+from libc.math cimport copysign, fabs
 
 cdef extern from "<float.h>":
     const double DBL_MAX
+
+# The elementary functions, from the C library or (in the vector modules) the
+# branch-free versions of _vecmath.h: see _mathlib.h.
+cdef extern from "fastact/_mathlib.h" nogil:
+    double fa_exp(double)
+    double fa_expm1(double)
+    double fa_log1p(double)
+    double fa_erfc(double)
+    double fa_tanh(double)
+    double fa_atan(double)
+    double fa_fma(double, double, double)
+    # 1 where long double is x87 extended and the module is not a vector one.
+    const int FASTACT_USE_EXT
+    # 1: results in the double subnormal range are rounded once (float64 only).
+    const int FASTACT_EXACT_TAILS
 
 
 cdef inline double two_prod_lo(double a, double b, double hi) noexcept nogil:
     """The exact rounding error a * b - hi of hi = fl(a * b); 0 if hi overflowed."""
     if fabs(hi) <= DBL_MAX:
-        return fma(a, b, -hi)
+        return fa_fma(a, b, -hi)
     return 0.0
 
 
@@ -31,14 +46,13 @@ cdef inline double div_dd(double ah, double al, double bh, double bl) noexcept n
     """(ah + al) / (bh + bl) with one rounding error, for |al| << |ah|, |bl| << |bh|.
 
     Compensated division: q = ah / bh, the exact remainder ah - q * bh from one
-    fma, corrected by the low parts.
+    fma, corrected by the low parts.  Straight-line code (a select, no early
+    return), so that loops calling it vectorize.
     """
     cdef double q = ah / bh
-    cdef double r
-    if not fabs(q) <= DBL_MAX:
-        return q                        # inf or NaN: no remainder to correct
-    r = fma(-q, bh, ah) + al - q * bl
-    return q + r / bh
+    cdef double r = fa_fma(-q, bh, ah) + al - q * bl
+    cdef double c = q + r / bh
+    return c if fabs(q) <= DBL_MAX else q   # inf or NaN: no remainder to correct
 
 
 cdef inline double mul_exp(double e, double h, double l, double f) noexcept nogil:
@@ -48,36 +62,37 @@ cdef inline double mul_exp(double e, double h, double l, double f) noexcept nogi
     once, at the end.  NaN in h propagates.
     """
     cdef double a
-    if h >= -700.0:
-        return e * fma(f, l, f)
+    if (h >= -700.0) | (not FASTACT_EXACT_TAILS):
+        return e * fa_fma(f, l, f)
     if h < -1500.0:
         # Underflows for any finite f; l may be huge here (the rounding error of
         # an enormous argument), so it must not be used.
         return copysign(0.0, f)
-    a = exp(0.5 * h)
-    return (a * fma(f, l, f)) * a
+    a = fa_exp(0.5 * h)
+    return (a * fa_fma(f, l, f)) * a
 
 
 cdef inline double logistic_mul(double p, double pl, double f) noexcept nogil:
     """f * sigmoid(p + pl) = f / (1 + exp(-(p + pl))), pl a small correction to p.
 
-    1 + e is carried exactly (t + tl) and divided with compensation, so the only
-    errors left are exp's own and one final rounding.
+    With e = exp(-|p|): f / (1 + e) for p >= 0, f e / (1 + e) for p < 0.  1 + e is
+    carried exactly (t + tl) and divided with compensation, so the only errors
+    left are exp's own and one final rounding.  Both signs are computed in
+    straight-line code and selected, so that loops calling it vectorize.
     """
-    cdef double e, el, t, tl, nh
-    if p >= 0.0:
-        # exp(-p) <= 1 moves the result by less than its own size: pl is irrelevant.
-        e = exp(-p)
-        t = 1.0 + e
-        return div_dd(f, 0.0, t, e - (t - 1.0))
-    e = exp(p)
-    if p < -700.0:
-        return mul_exp(e, p, pl, f)     # 1 + e == 1 here
-    el = e * pl
-    t = 1.0 + e
-    tl = (e - (t - 1.0)) + el
-    nh = f * e
-    return div_dd(nh, fma(f, e, -nh) + f * el, t, tl)
+    cdef bint neg = p < 0.0
+    cdef double e = fa_exp(-fabs(p))
+    # p >= 0: e <= 1 moves the result by less than its own size, pl is irrelevant
+    cdef double el = e * pl if neg else 0.0
+    cdef double t = 1.0 + e
+    cdef double tl = (e - (t - 1.0)) + el
+    cdef double nh = f * e if neg else f
+    cdef double nl = fa_fma(f, e, -nh) + f * el if neg else 0.0
+    cdef double r = div_dd(nh, nl, t, tl)
+    if FASTACT_EXACT_TAILS:
+        if p < -700.0:
+            r = mul_exp(e, p, pl, f)            # 1 + e == 1; e may be subnormal
+    return r
 
 
 cdef inline double logistic(double p, double pl) noexcept nogil:
@@ -89,11 +104,11 @@ cdef inline double logistic_d1(double p, double pl, double f) noexcept nogil:
     """f * sigmoid'(p + pl) = f * e / (1 + e)^2 with e = exp(-|p + pl|)."""
     cdef double a = fabs(p)
     cdef double al = pl if p >= 0.0 else -pl
-    cdef double e = exp(-a)
+    cdef double e = fa_exp(-a)
     cdef double t = 1.0 + e
     cdef double tl = e - (t - 1.0)      # 1 + e = t + tl exactly
     cdef double g = f / (t * t)
-    g = fma(-2.0 * g, tl / t, g)        # first-order correction for tl
+    g = fa_fma(-2.0 * g, tl / t, g)        # first-order correction for tl
     return mul_exp(e, -a, -al, g)
 
 
@@ -101,12 +116,12 @@ cdef inline double logistic_d2(double p, double pl, double f) noexcept nogil:
     """f * sigmoid''(p + pl) = -sign(p) * f * e * (1 - e) / (1 + e)^3, e = exp(-|p|)."""
     cdef double a = fabs(p)
     cdef double al = pl if p >= 0.0 else -pl
-    cdef double e = exp(-a)
-    cdef double m = fma(e, al, -expm1(-a))   # 1 - exp(-(a + al)) without cancellation
+    cdef double e = fa_exp(-a)
+    cdef double m = fa_fma(e, al, -fa_expm1(-a))   # 1 - fa_exp(-(a + al)) without cancellation
     cdef double t = 1.0 + e
     cdef double tl = e - (t - 1.0)
     cdef double g = (f * m) / (t * t * t)
-    g = fma(-3.0 * g, tl / t, g)
+    g = fa_fma(-3.0 * g, tl / t, g)
     g = mul_exp(e, -a, -al, g)
     return -g if p > 0.0 else g
 

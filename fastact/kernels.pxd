@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, cdivision=True
 """fastact's scalar kernels: fn, grad and grad2 of every activation, written once.
 
 This is the public vendoring API for Cython code (in the manner of
@@ -21,14 +21,16 @@ Conventions (the same as the Python API):
   amplifies rounding errors (see ``fastact/_math.pxd``).
 """
 
-from libc.math cimport atan, copysign, erfc, exp, expm1, fabs, fma, log1p, tanh
+from libc.math cimport copysign, fabs
 
 from fastact._math cimport (
-    DBL_MAX, div_dd, logistic, logistic_d1, logistic_d2, logistic_mul, mul_exp, two_prod_lo,
+    DBL_MAX, FASTACT_USE_EXT, div_dd, logistic, logistic_d1, logistic_d2, logistic_mul,
+    mul_exp, two_prod_lo,
 )
-
-cdef extern from "<float.h>":
-    const int LDBL_MANT_DIG
+from fastact._math cimport (
+    fa_atan as atan, fa_erfc as erfc, fa_exp as exp, fa_expm1 as expm1, fa_fma as fma,
+    fa_log1p as log1p, fa_tanh as tanh,
+)
 
 cdef extern from "<math.h>" nogil:
     long double coshl(long double)
@@ -94,7 +96,7 @@ cdef inline double affine_grad2(double x, double slope, double intercept) noexce
 
 # ---------------------------------------------------------------- relu family
 cdef inline double relu_fn(double x) noexcept nogil:
-    if x > 0.0 or x != x:
+    if (x > 0.0) | (x != x):
         return x
     return 0.0
 
@@ -107,7 +109,7 @@ cdef inline double relu_grad2(double x) noexcept nogil:
     return x if x != x else 0.0
 
 cdef inline double leaky_relu_fn(double x, double alpha) noexcept nogil:
-    if x > 0.0 or x != x:
+    if (x > 0.0) | (x != x):
         return x
     if alpha == 0.0:
         return 0.0                           # not 0 * -inf
@@ -135,7 +137,7 @@ cdef inline double hardtanh_fn(double x, double min_val, double max_val) noexcep
 cdef inline double hardtanh_grad(double x, double min_val, double max_val) noexcept nogil:
     if x != x:
         return x
-    return 1.0 if (x > min_val and x <= max_val) else 0.0
+    return 1.0 if (x > min_val) & (x <= max_val) else 0.0
 
 cdef inline double hardtanh_grad2(double x, double min_val, double max_val) noexcept nogil:
     return x if x != x else 0.0
@@ -161,7 +163,7 @@ cdef inline double hardsigmoid_fn(double x, double half_width) noexcept nogil:
 cdef inline double hardsigmoid_grad(double x, double half_width) noexcept nogil:
     if x != x:
         return x
-    return 0.5 / half_width if (x > -half_width and x <= half_width) else 0.0
+    return 0.5 / half_width if (x > -half_width) & (x <= half_width) else 0.0
 
 cdef inline double hardsigmoid_grad2(double x, double half_width) noexcept nogil:
     return x if x != x else 0.0
@@ -185,7 +187,7 @@ cdef inline double hardswish_grad(double x) noexcept nogil:
 cdef inline double hardswish_grad2(double x) noexcept nogil:
     if x != x:
         return x
-    return 1.0 / 3.0 if (x > -3.0 and x <= 3.0) else 0.0
+    return 1.0 / 3.0 if (x > -3.0) & (x <= 3.0) else 0.0
 
 
 # ---------------------------------------------------------------- exponential family
@@ -294,7 +296,7 @@ cdef inline double tanh_grad2(double x) noexcept nogil:
     return logistic_d2(2.0 * x, 0.0, 8.0)
 
 cdef inline double softplus_fn(double x, double beta) noexcept nogil:
-    if have_ext() and fabs(beta * x) <= 800.0:
+    if have_ext() & (fabs(beta * x) <= 800.0):
         return _softplus_ext(x, beta)
     cdef double p = beta * x
     cdef double pl = two_prod_lo(beta, x, p)
@@ -315,7 +317,7 @@ cdef inline double softplus_grad2(double x, double beta) noexcept nogil:
 
 # ---------------------------------------------------------------- swish, silu, mish
 cdef inline double swish_fn(double x, double beta) noexcept nogil:
-    if have_ext() and fabs(beta * x) <= 800.0:
+    if have_ext() & (fabs(beta * x) <= 800.0):
         return _swish_ext(x, beta, 0)
     cdef double p = beta * x
     if p < -DBL_MAX:
@@ -324,7 +326,7 @@ cdef inline double swish_fn(double x, double beta) noexcept nogil:
 
 cdef inline double swish_grad(double x, double beta) noexcept nogil:
     # sigmoid(p) * (1 + p * (1 - sigmoid(p))), p = beta x
-    if have_ext() and fabs(beta * x) <= 800.0:
+    if have_ext() & (fabs(beta * x) <= 800.0):
         return _swish_ext(x, beta, 1)
     cdef double p = beta * x, pl, e, t
     if fabs(p) > 800.0:
@@ -339,10 +341,10 @@ cdef inline double swish_grad(double x, double beta) noexcept nogil:
 cdef inline double swish_grad2(double x, double beta) noexcept nogil:
     # beta * sigmoid'(p) * (2 + p * (1 - 2 sigmoid(p))), an even function of p:
     # beta * e * (2 (1 + e) - |p| (1 - e)) / (1 + e)^3 with e = exp(-|p|)
-    if have_ext() and fabs(beta * x) <= 800.0:
+    if have_ext() & (fabs(beta * x) <= 800.0):
         return _swish_ext(x, beta, 2)
     cdef double p = beta * x, a, al, e, m, t
-    if fabs(p) > 800.0 or beta == 0.0:
+    if (fabs(p) > 800.0) | (beta == 0.0):
         return x if x != x else 0.0
     a = fabs(p)
     al = two_prod_lo(beta, x, p)
@@ -358,7 +360,7 @@ cdef inline double mish_fn(double x) noexcept nogil:
     #                   = (1 + 2w) / (1 + 2w + 2w^2), w = exp(-x)  (x > 0)
     # Sums and products are carried exactly (hi + lo) and divided with
     # compensation: the error left is exp's and the final rounding.
-    if have_ext() and fabs(x) <= 800.0:
+    if have_ext() & (fabs(x) <= 800.0):
         return _mish_ext(x, 0)
     cdef double w, a, al, n, nl, d, dl, q
     if x > 0.0:
@@ -385,7 +387,7 @@ cdef inline double mish_fn(double x) noexcept nogil:
 
 cdef inline double mish_grad(double x) noexcept nogil:
     # t + x * sech(sp)^2 * sigmoid(x), sp = softplus(x), t = tanh(sp)
-    if have_ext() and fabs(x) <= 800.0:
+    if have_ext() & (fabs(x) <= 800.0):
         return _mish_ext(x, 1)
     cdef double w, n, d, num
     if x > 40.0:
@@ -404,10 +406,10 @@ cdef inline double mish_grad(double x) noexcept nogil:
 
 cdef inline double mish_grad2(double x) noexcept nogil:
     # sech(sp)^2 * s * (2 + x * (1 - s - 2 t s)), s = sigmoid(x)
-    if have_ext() and fabs(x) <= 800.0:
+    if have_ext() & (fabs(x) <= 800.0):
         return _mish_ext(x, 2)
     cdef double w, n, d, br
-    if x > 400.0 or x < -800.0:
+    if (x > 400.0) | (x < -800.0):
         return 0.0 if x == x else x          # 8 x exp(-2x) and x exp(x) underflow
     if x > 0.0:
         w = exp(-x)
@@ -455,7 +457,7 @@ cdef inline double _std_normal_pdf_mul(double x, double f) noexcept nogil:
     return mul_exp(exp(h), h, lo, f * INV_SQRT_2PI)
 
 cdef inline double gelu_fn(double x) noexcept nogil:
-    if have_ext() and fabs(x) <= 40.0:
+    if have_ext() & (fabs(x) <= 40.0):
         return _gelu_ext(x, 0)
     if x > 40.0:
         return x                             # Phi(x) = 1 to 1e-350; also x = +inf
@@ -468,7 +470,7 @@ cdef inline double gelu_fn(double x) noexcept nogil:
 
 cdef inline double gelu_grad(double x) noexcept nogil:
     # Phi(x) + x phi(x)
-    if have_ext() and fabs(x) <= 40.0:
+    if have_ext() & (fabs(x) <= 40.0):
         return _gelu_ext(x, 1)
     if x > 40.0:
         return 1.0
@@ -480,7 +482,7 @@ cdef inline double gelu_grad(double x) noexcept nogil:
 
 cdef inline double gelu_grad2(double x) noexcept nogil:
     # phi(x) (2 - x^2), with 2 - x^2 from the exact square
-    if have_ext() and fabs(x) <= 40.0:
+    if have_ext() & (fabs(x) <= 40.0):
         return _gelu_ext(x, 2)
     cdef double s
     if fabs(x) > 40.0:
@@ -508,7 +510,7 @@ cdef inline double _gelu_tanh_v(double x, double* vl) noexcept nogil:
     return v
 
 cdef inline double gelu_tanh_fn(double x) noexcept nogil:
-    if have_ext() and fabs(x) <= 25.0:
+    if have_ext() & (fabs(x) <= 25.0):
         return _gelu_tanh_ext(x, 0)
     cdef double v, vl
     if x > 25.0:
@@ -520,7 +522,7 @@ cdef inline double gelu_tanh_fn(double x) noexcept nogil:
 
 cdef inline double gelu_tanh_grad(double x) noexcept nogil:
     # sigmoid(v) + x sigmoid'(v) v',  v' = sqrt(8/pi) (1 + 3 c x^2)
-    if have_ext() and fabs(x) <= 25.0:
+    if have_ext() & (fabs(x) <= 25.0):
         return _gelu_tanh_ext(x, 1)
     cdef double v, vl, e, t, dv
     if x > 25.0:
@@ -538,7 +540,7 @@ cdef inline double gelu_tanh_grad(double x) noexcept nogil:
 cdef inline double gelu_tanh_grad2(double x) noexcept nogil:
     # sigmoid'(v) (2 v' + x v'') + x sigmoid''(v) v'^2,
     # sigmoid''(v) = sigmoid'(v) (1 - 2 sigmoid(v)),  v'' = 6 c sqrt(8/pi) x
-    if have_ext() and fabs(x) <= 25.0:
+    if have_ext() & (fabs(x) <= 25.0):
         return _gelu_tanh_ext(x, 2)
     cdef double v, vl, a, al, e, m, t, dv, d2v, one_m2s
     if fabs(x) > 25.0:
@@ -567,7 +569,7 @@ cdef inline double gelu_tanh_grad2(double x) noexcept nogil:
 ctypedef long double ext
 
 cdef inline bint have_ext() noexcept nogil:
-    return LDBL_MANT_DIG == 64               # a compile-time constant
+    return FASTACT_USE_EXT                   # a compile-time constant
 
 cdef inline ext _ext_sum(double hi, double lo, ext* rest) noexcept nogil:
     """hi + lo (exact double-double) as an ext value plus its (tiny) remainder."""

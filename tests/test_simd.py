@@ -1,0 +1,116 @@
+"""Every SIMD level of the float32 loops against the scalar reference loops.
+
+The vectorized float32 loops (fastact._vloops_<level>, chosen at import) use the
+branch-free math of _vecmath.h; the scalar loops of fastact._loops use the C
+library and are checked against mpmath in test_accuracy.py (<= 0.5 ULP in
+float32).  Here each level this machine supports must agree with them to within
+1 float32 ULP everywhere (so <= 1.5 ULP from the truth, inside the 2-ULP bound),
+with NaN exactly where they have NaN and infinities where they have them.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from fastact import _loops, _simd
+from fastact._spec import KERNELS, kernel_ops
+
+LEVELS = _simd.supported_levels()
+
+# Parameter sets per kernel (p0, p1): defaults and awkward values.
+PARAMS = {
+    "affine": [(1.0, 0.0), (-1.7, 0.3)],
+    "leaky_relu": [(0.01, 0.0), (0.2, 0.0)],
+    "elu": [(1.0, 0.0), (2.3, 0.0)],
+    "celu": [(1.0, 0.0), (0.3, 0.0)],
+    "softplus": [(1.0, 0.0), (10.0, 0.0), (0.5, 0.0)],
+    "swish": [(1.0, 0.0), (0.5, 0.0), (1.702, 0.0)],
+    "hardsigmoid": [(3.0, 0.0), (2.5, 0.0)],
+    "hardtanh": [(-1.0, 1.0), (-2.0, 0.5)],
+}
+
+
+def _grid():
+    f32 = np.finfo(np.float32)
+    mags = np.concatenate([
+        np.logspace(-45, 38.5, 600),
+        np.linspace(0, 30, 3001),
+        [f32.tiny, f32.smallest_subnormal, f32.max, 88.7, 89.0, 103.9, 104.0, 20.0, 40.0],
+    ])
+    x = np.concatenate([mags, -mags, [0.0, -0.0, np.inf, -np.inf, np.nan]])
+    for k in (-3.0, 3.0, -2.5, 2.5, 6.0, -1.0, 1.0, 0.5, -2.0):      # kinks
+        x = np.concatenate([x, [k, np.nextafter(np.float32(k), np.float32(-np.inf)),
+                                np.nextafter(np.float32(k), np.float32(np.inf))]])
+    return x.astype(np.float32)
+
+
+GRID = _grid()
+
+
+def _cases():
+    for kernel in KERNELS:
+        for op in kernel_ops(kernel):
+            for p0, p1 in PARAMS.get(kernel, [(0.0, 0.0)]):
+                yield kernel, op, p0, p1
+
+
+@pytest.mark.skipif(not LEVELS, reason="no vectorized float32 module in this build")
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("kernel,op,p0,p1", list(_cases()))
+def test_level_matches_reference(level, kernel, op, p0, p1):
+    name = f"{kernel}_{op}"
+    ref = np.empty_like(GRID)
+    got = np.empty_like(GRID)
+    getattr(_loops, name)["float"](GRID, ref, p0, p1, 1)
+    loop = getattr(_simd.module(level), name)
+    loop(GRID, got, p0, p1, 1)
+    assert np.array_equal(np.isnan(got), np.isnan(ref)), (
+        f"{name} {level}: NaN at x={GRID[np.isnan(got) != np.isnan(ref)][:5]}")
+    fin = np.isfinite(ref)
+    assert np.array_equal(got[~fin & ~np.isnan(ref)], ref[~fin & ~np.isnan(ref)])
+    r, g = ref[fin].astype(np.float64), got[fin].astype(np.float64)
+    with np.errstate(over="ignore"):        # spacing(float32 max) is inf in float32
+        ulp = np.spacing(np.abs(ref[fin]).astype(np.float64).astype(np.float32))
+    ulp = np.where(np.isinf(ulp), 2.0**104, ulp).astype(np.float64)
+    err = np.abs(g - r) / ulp
+    worst = int(np.argmax(err)) if err.size else 0
+    assert err.size == 0 or err[worst] <= 1.0, (
+        f"{name}(p0={p0}, p1={p1}) at {level}: {err[worst]:.2f} ULP from the reference "
+        f"at x={GRID[fin][worst]!r}: {g[worst]!r} vs {r[worst]!r}")
+
+
+@pytest.mark.skipif(not LEVELS, reason="no vectorized float32 module in this build")
+@pytest.mark.parametrize("level", LEVELS)
+def test_threaded_equals_serial(level):
+    x = np.random.default_rng(1).standard_normal(200_003).astype(np.float32) * 10
+    serial, threaded = np.empty_like(x), np.empty_like(x)
+    mod = _simd.module(level)
+    for name in ("sigmoid_fn", "swish_grad", "gelu_fn", "mish_grad2", "relu_fn"):
+        getattr(mod, name)(x, serial, 1.0, 0.0, 1)
+        getattr(mod, name)(x, threaded, 1.0, 0.0, 2)
+        assert np.array_equal(serial, threaded), name
+
+
+def _config_in_subprocess(level):
+    env = dict(os.environ, FASTACT_SIMD=level)
+    code = "import fastact; print(fastact.show_config(file=open('/dev/null', 'w'))['simd'])"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def test_env_variable_caps_the_level():
+    assert _config_in_subprocess("none") == "none"
+    for level in LEVELS:
+        assert _config_in_subprocess(level) == level
+    if LEVELS:
+        assert _simd.LEVEL == LEVELS[-1] or os.environ.get("FASTACT_SIMD")
+
+
+def test_bad_env_variable_is_a_clear_error():
+    env = dict(os.environ, FASTACT_SIMD="sse9")
+    proc = subprocess.run([sys.executable, "-c", "import fastact"], env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "FASTACT_SIMD" in proc.stderr
