@@ -134,14 +134,19 @@ class BuildExt(build_ext):
             cflags, lflags = flags
         opt = ["/O2"] if ctype == "msvc" else ["-O3"]
         for ext in self.extensions:
-            isa = getattr(ext, "fastact_isa", None)
+            # The SIMD level is in the module's name (cythonize() copies the
+            # Extension objects, so an attribute would not survive).
+            isa = ext.name.rsplit("_", 1)[1] if ext.name.startswith("fastact._vloops_") else None
             vec = []
             if isa is not None:
                 vec = ISA_FLAGS[isa]["msvc" if ctype == "msvc" else "unix"]
                 if ctype != "msvc":
-                    # Lets GCC if-convert the kernels' selects; unlike -ffast-math it
-                    # keeps NaN and infinity semantics.
-                    vec = vec + ["-fno-trapping-math"]
+                    # -fno-trapping-math lets GCC if-convert the kernels' selects;
+                    # unlike -ffast-math it keeps NaN and infinity semantics.  The
+                    # no-inline flags keep each small loop function out of the large
+                    # Python wrapper that calls it, where the vectorizer gives up.
+                    vec = vec + ["-fno-trapping-math", "-fno-inline-functions-called-once",
+                                 "-fno-inline-small-functions"]
             if isa is None and ctype != "msvc":
                 # The accurate module's double-double corrections need a * b + c
                 # rounded as written: no contraction into fma (GCC's default where
@@ -170,7 +175,6 @@ for _isa in simd_levels():
         include_dirs=[PKG, HERE],
         define_macros=[("FASTACT_VECTOR_MATH", "1")],
     )
-    _ext.fastact_isa = _isa
     extensions.append(_ext)
 
 setup(

@@ -24,7 +24,7 @@ Conventions (the same as the Python API):
 from libc.math cimport copysign, fabs
 
 from fastact._math cimport (
-    DBL_MAX, FASTACT_USE_EXT, div_dd, logistic, logistic_d1, logistic_d2, logistic_mul,
+    DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_USE_EXT, div_dd, logistic, logistic_d1, logistic_d2, logistic_mul,
     mul_exp, two_prod_lo,
 )
 from fastact._math cimport (
@@ -439,16 +439,16 @@ cdef inline double _gelu_tail_series(double x) noexcept nogil:
 cdef inline double _std_normal_cdf(double x) noexcept nogil:
     """Phi(x) = erfc(-x / sqrt(2)) / 2 for x > -37.
 
-    For x < 0, erfc's argument is carried as a double-double: its rounding error
-    would otherwise be amplified by up to 2 z^2 (~1400 ULP at x = -37).
+    erfc's argument is carried as a double-double and corrected to first order:
+    its rounding error would otherwise be amplified by up to 2 z^2 (~1400 ULP at
+    x = -37).  One straight-line path for both signs (for x > 0 the correction is
+    negligible but harmless), so that loops calling it vectorize.
     """
-    cdef double z, zl
-    if x >= 0.0:
-        return 0.5 * erfc(-x * RSQRT2_HI)
-    z = -x * RSQRT2_HI
-    zl = fma(-x, RSQRT2_HI, -z) - x * RSQRT2_LO
+    cdef double z = -x * RSQRT2_HI
+    cdef double zl = fma(-x, RSQRT2_HI, -z) - x * RSQRT2_LO
     # erfc(z + zl) = erfc(z) - zl * 2/sqrt(pi) * exp(-z^2) to first order
     return 0.5 * (erfc(z) - zl * TWO_OVER_SQRTPI * exp(-z * z))
+
 
 cdef inline double _std_normal_pdf_mul(double x, double f) noexcept nogil:
     """f * phi(x) = f * exp(-x^2 / 2) / sqrt(2 pi), with -x^2/2 exact."""
@@ -457,28 +457,27 @@ cdef inline double _std_normal_pdf_mul(double x, double f) noexcept nogil:
     return mul_exp(exp(h), h, lo, f * INV_SQRT_2PI)
 
 cdef inline double gelu_fn(double x) noexcept nogil:
+    cdef double r
     if have_ext() & (fabs(x) <= 40.0):
         return _gelu_ext(x, 0)
-    if x > 40.0:
-        return x                             # Phi(x) = 1 to 1e-350; also x = +inf
-    if x < -40.0:
-        return -0.0                          # |x| phi(x) < 1e-340; also x = -inf
-    if x < -37.0:
-        # Phi(x) would be subnormal while x Phi(x) is not: use the series.
-        return _std_normal_pdf_mul(x, -_gelu_tail_series(x))
-    return x * _std_normal_cdf(x)
+    # Straight-line with selects (vectorizes).  Below -37, Phi(x) would be
+    # subnormal while x Phi(x) is not: the asymptotic series takes over.
+    r = x * _std_normal_cdf(x)
+    if FASTACT_EXACT_TAILS:
+        r = _std_normal_pdf_mul(x, -_gelu_tail_series(x)) if x < -37.0 else r
+    r = x if x > 40.0 else r                 # Phi(x) = 1 to 1e-350; also x = +inf
+    return -0.0 if x < -40.0 else r          # |x| phi(x) < 1e-340; also x = -inf
 
 cdef inline double gelu_grad(double x) noexcept nogil:
     # Phi(x) + x phi(x)
+    cdef double r
     if have_ext() & (fabs(x) <= 40.0):
         return _gelu_ext(x, 1)
-    if x > 40.0:
-        return 1.0
-    if x < -40.0:
-        return 0.0 if x == x else x
-    if x < -37.0:
-        return _std_normal_pdf_mul(x, x - _gelu_tail_series(x) / x)
-    return _std_normal_cdf(x) + _std_normal_pdf_mul(x, x)
+    r = _std_normal_cdf(x) + _std_normal_pdf_mul(x, x)
+    if FASTACT_EXACT_TAILS:
+        r = _std_normal_pdf_mul(x, x - _gelu_tail_series(x) / x) if x < -37.0 else r
+    r = 1.0 if x > 40.0 else r
+    return 0.0 if x < -40.0 else r
 
 cdef inline double gelu_grad2(double x) noexcept nogil:
     # phi(x) (2 - x^2), with 2 - x^2 from the exact square
