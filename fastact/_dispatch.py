@@ -139,3 +139,61 @@ def apply(loops, x, p0, p1, out):
         with np.errstate(over="ignore"):
             np.copyto(out, tmp, casting="unsafe")
     return out
+
+
+def _as_compute(a, cdt, order):
+    """``a`` as a contiguous array of dtype ``cdt`` in memory order ``order``."""
+    if a.dtype == cdt and (a.flags.c_contiguous if order == "C" else a.flags.f_contiguous):
+        return a
+    return np.array(a, dtype=cdt, order=order, copy=True)
+
+
+def _check_out(out, shape, rdt, what):
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{what} must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != rdt:
+        raise TypeError(f"{what} has dtype {out.dtype}, but the result dtype is {rdt}")
+    if out.shape != shape:
+        raise ValueError(f"{what} has shape {out.shape}, but the input has shape {shape}")
+    if not out.flags.writeable:
+        raise ValueError(f"{what} is read-only")
+
+
+def apply_fused(loops, inputs, p0, p1, outs, nout):
+    """Run a fused (float32, float64) loop over several inputs into ``nout`` outputs.
+
+    ``inputs[0]`` (x) decides the dtype and shape; the other inputs (e.g.
+    grad_output) must have x's shape and are converted to x's compute dtype.
+    ``outs`` is None or a tuple of ``nout`` arrays, validated before anything is
+    written.  The loop writes into fresh contiguous buffers, which are then copied
+    into ``outs`` (so any overlap between outs and inputs is harmless).
+    """
+    arrays = [a if type(a) is np.ndarray else np.asarray(a) for a in inputs]
+    x = arrays[0]
+    cdt, rdt = _compute_dtypes(x.dtype)
+    for name, a in zip(("grad_output",), arrays[1:]):
+        if a.shape != x.shape:
+            raise ValueError(f"{name} has shape {a.shape}, but x has shape {x.shape}")
+        _compute_dtypes(a.dtype)                  # TypeError for unsupported dtypes
+    if outs is not None:
+        if nout == 1 and isinstance(outs, np.ndarray):
+            outs = (outs,)
+        if not isinstance(outs, tuple) or len(outs) != nout:
+            raise TypeError(f"out must be a tuple of {nout} arrays")
+        for i, o in enumerate(outs):
+            _check_out(o, x.shape, rdt, f"out[{i}]" if nout > 1 else "out")
+    order = "F" if (x.flags.f_contiguous and not x.flags.c_contiguous) else "C"
+    srcs = [_as_compute(a, cdt, order) for a in arrays]
+    res = [np.empty(x.shape, dtype=cdt, order=order) for _ in range(nout)]
+    loop = loops[1] if cdt is _FLOAT64 else loops[0]
+    loop(*[_flat(a) for a in srcs], *[_flat(r) for r in res], p0, p1, _config.num_threads())
+    if outs is not None:
+        with np.errstate(over="ignore"):
+            for o, r in zip(outs, res):
+                np.copyto(o, r, casting="unsafe")
+        return outs[0] if nout == 1 else outs
+    if rdt is not cdt:
+        with np.errstate(over="ignore"):
+            res = [r.astype(rdt) for r in res]
+    res = [r[()] if r.ndim == 0 else r for r in res]
+    return res[0] if nout == 1 else tuple(res)

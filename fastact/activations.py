@@ -62,6 +62,14 @@ class ActivationBase:
         """Second derivative with respect to the input, elementwise."""
         return self._function.grad2(x, *self._args(), out=out)
 
+    def backward(self, x, grad_output, out=None):
+        """grad_output * grad(x) in one pass; ``out`` may be ``grad_output``."""
+        return self._function.backward(x, grad_output, *self._args(), out=out)
+
+    def fn_and_grad(self, x, out=None):
+        """(fn(x), grad(x)) in one pass; ``out``: None or a tuple of two arrays."""
+        return self._function.fn_and_grad(x, *self._args(), out=out)
+
 
 class Sigmoid(ActivationBase):
     """Logistic sigmoid."""

@@ -64,7 +64,8 @@ class Activation:
             values[i] = v
         return [d if v is _ABSENT else v for v, d in zip(values, self._defaults)]
 
-    def _run(self, op, x, args, kwargs, out):
+    def _prepare(self, op, args, kwargs):
+        """(loops, p0, p1) of ``op`` for these parameter arguments."""
         kernel, kparams = self._bind(*self._values(args, kwargs))
         key = (kernel, op)
         loops = self._loops.get(key)
@@ -72,7 +73,25 @@ class Activation:
             loops = self._loops[key] = _dispatch.loop_pair(kernel, op)
         p0 = kparams[0] if len(kparams) > 0 else 0.0
         p1 = kparams[1] if len(kparams) > 1 else 0.0
+        return loops, p0, p1
+
+    def _run(self, op, x, args, kwargs, out):
+        loops, p0, p1 = self._prepare(op, args, kwargs)
         return _dispatch.apply(loops, x, p0, p1, out)
+
+    def backward(self, x, grad_output, *args, out=None, **kwargs):
+        """grad_output * grad(x) in one pass (the chain rule of a training loop).
+
+        ``grad_output`` has x's shape; the result has x's dtype.  ``out`` may be
+        ``grad_output`` itself (in place).
+        """
+        loops, p0, p1 = self._prepare("backward", args, kwargs)
+        return _dispatch.apply_fused(loops, (x, grad_output), p0, p1, out, 1)
+
+    def fn_and_grad(self, x, *args, out=None, **kwargs):
+        """(fn(x), grad(x)) in one pass; ``out``: None or a tuple of two arrays."""
+        loops, p0, p1 = self._prepare("fn_and_grad", args, kwargs)
+        return _dispatch.apply_fused(loops, (x,), p0, p1, out, 2)
 
     def __call__(self, x, *args, out=None, **kwargs):
         return self._run("fn", x, args, kwargs, out)
