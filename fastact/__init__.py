@@ -24,6 +24,8 @@ from fastact.functional import (
     hardswish, hardtanh, identity, leaky_relu, log_sigmoid, logsigmoid, mish, prelu, relu,
     relu6, selu, sigmoid, silu, softplus, softsign, swish, tanh,
 )
+from fastact.plotting import plot
+from fastact.sampling import sample
 
 #: Names of the functional activations, in a stable order.
 ACTIVATIONS = tuple(FUNCTIONS)

@@ -58,6 +58,8 @@ from fastact.functional import (
     swish as swish,
     tanh as tanh,
 )
+from fastact.plotting import plot as plot
+from fastact.sampling import sample as sample
 
 __version__: str
 #: Names of the functional activations, in a stable order.
