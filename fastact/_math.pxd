@@ -19,9 +19,51 @@ from libc.math cimport copysign, fabs
 cdef extern from "<float.h>":
     const double DBL_MAX
 
-# The elementary functions, from the C library or (in the vector modules) the
-# branch-free versions of _vecmath.h: see _mathlib.h.
-cdef extern from "fastact/_mathlib.h" nogil:
+# The elementary functions the kernels call, chosen per compiled module (verbatim
+# C, so that a downstream Cython build that cimports the kernels needs no extra
+# include path):
+# * fastact._loops and downstream builds: the C library, and x87 extended
+#   precision (where long double is that) for the kernels whose sums cancel;
+# * the vector modules (FASTACT_VECTOR_MATH, float32 loops only): the branch-free
+#   functions of _vecmath.h, which vectorize; their few-ULP double errors are
+#   ~2^-29 of a float32 ULP.
+cdef extern from * nogil:
+    """
+    #ifndef FASTACT_MATHLIB_H
+    #define FASTACT_MATHLIB_H
+    #include <math.h>
+    #include <float.h>
+
+    #ifdef FASTACT_VECTOR_MATH
+    #include "fastact/_vecmath.h"
+    #define fa_exp fa_vexp
+    #define fa_expm1 fa_vexpm1
+    #define fa_log1p fa_vlog1p01
+    #define fa_erfc fa_verfc
+    #define fa_tanh fa_vtanh
+    #define fa_atan fa_vatan
+    #define FASTACT_USE_EXT 0
+    #define FASTACT_EXACT_TAILS 0
+    #if defined(__FMA__) || defined(__aarch64__) || defined(_M_ARM64)
+    #define fa_fma fma                  /* one instruction */
+    #else
+    /* No FMA unit: a libm call would stop vectorization, and float32 results do
+     * not need the exact products of the double-double corrections. */
+    #define fa_fma(a, b, c) ((a) * (b) + (c))
+    #endif
+    #else
+    #define fa_fma fma
+    #define fa_exp exp
+    #define fa_expm1 expm1
+    #define fa_log1p log1p
+    #define fa_erfc erfc
+    #define fa_tanh tanh
+    #define fa_atan atan
+    #define FASTACT_USE_EXT (LDBL_MANT_DIG == 64)
+    #define FASTACT_EXACT_TAILS 1
+    #endif
+    #endif
+    """
     double fa_exp(double)
     double fa_expm1(double)
     double fa_log1p(double)

@@ -6,7 +6,7 @@
  * -fno-trapping-math, which keeps NaN and infinity semantics, unlike
  * -ffast-math).  Accuracy: a few double ULP (exp, expm1, log1p on [0, 1],
  * tanh, atan) and ~1e-14 relative for erfc: far below the float32 ULP, which
- * is what the vector loops compute (see fastact/_mathlib.h).
+ * is what the vector loops compute (see fastact/_math.pxd).
  */
 #ifndef FASTACT_VECMATH_H
 #define FASTACT_VECMATH_H
