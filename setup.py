@@ -138,20 +138,21 @@ class BuildExt(build_ext):
             # Extension objects, so an attribute would not survive).
             isa = ext.name.rsplit("_", 1)[1] if ext.name.startswith("fastact._vloops_") else None
             vec = []
+            if ctype != "msvc":
+                # -fno-trapping-math lets GCC if-convert the kernels' selects
+                # (unlike -ffast-math it keeps NaN and infinity semantics and every
+                # result); the no-inline flags keep each small loop function out of
+                # the large Python wrapper that calls it, where the vectorizer
+                # gives up.
+                vec = ["-fno-trapping-math", "-fno-inline-functions-called-once",
+                       "-fno-inline-small-functions"]
             if isa is not None:
-                vec = ISA_FLAGS[isa]["msvc" if ctype == "msvc" else "unix"]
-                if ctype != "msvc":
-                    # -fno-trapping-math lets GCC if-convert the kernels' selects;
-                    # unlike -ffast-math it keeps NaN and infinity semantics.  The
-                    # no-inline flags keep each small loop function out of the large
-                    # Python wrapper that calls it, where the vectorizer gives up.
-                    vec = vec + ["-fno-trapping-math", "-fno-inline-functions-called-once",
-                                 "-fno-inline-small-functions"]
-            if isa is None and ctype != "msvc":
+                vec = ISA_FLAGS[isa]["msvc" if ctype == "msvc" else "unix"] + vec
+            elif ctype != "msvc":
                 # The accurate module's double-double corrections need a * b + c
                 # rounded as written: no contraction into fma (GCC's default where
                 # the ISA has FMA, e.g. aarch64).
-                vec = ["-ffp-contract=off"]
+                vec = vec + ["-ffp-contract=off"]
             ext.extra_compile_args = opt + cflags + vec + ext.extra_compile_args
             ext.extra_link_args = lflags + ext.extra_link_args
         super().build_extensions()
