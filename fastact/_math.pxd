@@ -104,14 +104,14 @@ cdef inline double mul_exp(double e, double h, double l, double f) noexcept nogi
     once, at the end.  NaN in h propagates.
     """
     cdef double a
-    if (h >= -700.0) | (not FASTACT_EXACT_TAILS):
-        return e * fa_fma(f, l, f)
-    if h < -1500.0:
-        # Underflows for any finite f; l may be huge here (the rounding error of
-        # an enormous argument), so it must not be used.
-        return copysign(0.0, f)
-    a = fa_exp(0.5 * h)
-    return (a * fa_fma(f, l, f)) * a
+    cdef double r = e * fa_fma(f, l, f)
+    if FASTACT_EXACT_TAILS:
+        if h < -700.0:
+            a = fa_exp(0.5 * h)
+            r = (a * fa_fma(f, l, f)) * a
+    # Below -1500 the result underflows for any finite f, and l may be huge there
+    # (the rounding error of an enormous argument): it must not be used.
+    return copysign(0.0, f) if h < -1500.0 else r
 
 
 cdef inline double logistic_mul(double p, double pl, double f) noexcept nogil:

@@ -15,9 +15,19 @@ from fastact import _loops
 LEVELS = ("baseline", "avx2", "avx512")
 
 
-def _available():
+def supported_levels(cap=None):
+    """The levels this CPU supports and this build contains, up to ``cap`` (tests
+    run them all).
+
+    Only modules of supported levels are ever imported: a module compiled for
+    AVX2 or AVX-512 uses those instructions already in its import-time code, so
+    importing it on an older CPU would kill the process (SIGILL).
+    """
+    top = _loops.cpu_level()
+    if cap is not None:
+        top = min(top, LEVELS.index(cap))
     found = []
-    for level in LEVELS:
+    for level in LEVELS[: top + 1]:
         try:
             importlib.import_module(f"fastact._vloops_{level}")
         except ImportError:
@@ -27,31 +37,23 @@ def _available():
 
 
 def _choose():
-    supported = LEVELS[: _loops.cpu_level() + 1]
-    usable = [lv for lv in _available() if lv in supported]
     request = os.environ.get("FASTACT_SIMD", "").strip().lower()
     if request == "none":
         return "none", _loops
-    if request:
-        if request not in LEVELS:
-            raise ImportError(
-                f"FASTACT_SIMD={request!r}: expected one of none, {', '.join(LEVELS)}"
-            )
-        usable = [lv for lv in usable if LEVELS.index(lv) <= LEVELS.index(request)]
+    if request and request not in LEVELS:
+        raise ImportError(
+            f"FASTACT_SIMD={request!r}: expected one of none, {', '.join(LEVELS)}"
+        )
+    usable = supported_levels(request or None)
     if not usable:
         return "none", _loops
     level = usable[-1]
     return level, importlib.import_module(f"fastact._vloops_{level}")
 
 
-def supported_levels():
-    """The levels this CPU supports and this build contains (tests run them all)."""
-    supported = LEVELS[: _loops.cpu_level() + 1]
-    return [lv for lv in _available() if lv in supported]
-
-
 def module(level):
-    """The loops module of ``level`` ('none' for the scalar one)."""
+    """The loops module of ``level`` ('none' for the scalar one); the level must be
+    one of ``supported_levels()``."""
     return _loops if level == "none" else importlib.import_module(f"fastact._vloops_{level}")
 
 

@@ -114,3 +114,16 @@ def test_bad_env_variable_is_a_clear_error():
     proc = subprocess.run([sys.executable, "-c", "import fastact"], env=env,
                           capture_output=True, text=True)
     assert proc.returncode != 0 and "FASTACT_SIMD" in proc.stderr
+
+
+def test_modules_above_the_level_are_never_imported():
+    """A module built for AVX2/AVX-512 executes those instructions at import, so
+    an unsupported (or capped) level must not even be imported."""
+    code = ("import sys, fastact; "
+            "print(sorted(m for m in sys.modules if m.startswith('fastact._vloops_')))")
+    for cap, allowed in (("baseline", {"baseline"}), ("avx2", {"baseline", "avx2"})):
+        env = dict(os.environ, FASTACT_SIMD=cap)
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True).stdout
+        imported = {m.rsplit("_", 1)[1] for m in eval(out)}
+        assert imported <= allowed, (cap, imported)
