@@ -36,9 +36,13 @@ def loop_pair(kernel, op):
 
 
 def check_param(name, value, domain):
-    """``value`` as a float, or ValueError naming the parameter."""
+    """``value`` as a float, or TypeError/ValueError naming the parameter."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"parameter {name!r} must be a real number, got {type(value).__name__}")
     try:
         v = float(value)
+    except OverflowError:                    # e.g. the Python int 10**400
+        raise ValueError(f"parameter {name!r} must be finite, got {value!r}") from None
     except (TypeError, ValueError):
         raise TypeError(
             f"parameter {name!r} must be a real number, got {type(value).__name__}"

@@ -687,10 +687,6 @@ def test_fuzz_class_api(data, tmpdir_mm):
         f"{func!r}.{op}{params}")
 
 
-@pytest.mark.xfail(
-    raises=OverflowError, strict=True,
-    reason="finding: _dispatch.check_param lets float()'s OverflowError through "
-           "(fastact.elu(x, alpha=10**400)); owned by _dispatch.py")
 def test_huge_integer_parameter_raises_value_or_type_error():
     """A Python int too large for a float is an invalid parameter like any other."""
     x = np.linspace(-2, 2, 5)
