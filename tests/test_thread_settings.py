@@ -202,12 +202,17 @@ def test_second_openmp_runtime_in_process(tmp_path, when):
         pytest.skip("fastact does not load GNU libgomp")
     # Another file with another soname, as auditwheel vendors it into a wheel
     # (libgomp-<hash>.so): the dynamic linker never takes one for the other.
+    # The soname to rename is the loaded file's name: libgomp.so.1 from the
+    # system, libgomp-<hash>.so.1.0.0 inside a repaired wheel.
     data = open(gomp, "rb").read()
-    soname = b"\0libgomp.so.1\0"
-    if data.count(soname) != 1:
+    names = [n for n in (os.path.basename(gomp).encode(), b"libgomp.so.1")
+             if data.count(b"\0" + n + b"\0") == 1]
+    if not names:
         pytest.skip("cannot find libgomp's soname to rename")
+    name = names[0]
     other = tmp_path / "libgomp-vendored.so.1"
-    other.write_bytes(data.replace(soname, b"\0libgomv.so.1\0"))
+    other.write_bytes(data.replace(b"\0" + name + b"\0",
+                                   b"\0" + name.replace(b"libgomp", b"libgomv", 1) + b"\0"))
     load_other = f"""
         import ctypes
         other = ctypes.CDLL({str(other)!r}, mode=ctypes.RTLD_LOCAL)
