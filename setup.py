@@ -167,6 +167,19 @@ extensions = [
         include_dirs=[PKG, HERE],
     )
 ]
+# The compiled call path (validation and dispatch of plain ndarrays in C) uses
+# NumPy's C API; built against NumPy 2 headers, it runs on NumPy >= 1.21.
+import numpy  # noqa: E402  (a build requirement, see pyproject.toml)
+
+extensions.append(
+    Extension(
+        "fastact._call",
+        [os.path.join(PKG, "_call.pyx")],
+        include_dirs=[numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+                       ("NPY_TARGET_VERSION", "NPY_1_21_API_VERSION")],
+    )
+)
 for _isa in simd_levels():
     _ext = Extension(
         f"fastact._vloops_{_isa}",

@@ -23,7 +23,8 @@ _SUPPORTED = (
 
 
 def loop_pair(kernel, op):
-    """The (float32, float64) loops of KERNEL_OP.
+    """The (float32, float64) loops of KERNEL_OP; for the unary ops (fn, grad,
+    grad2, extra ops) a ``fastact._call.Loop`` that also holds their C pointers.
 
     float64: the accurate loops of ``_loops``; float32: the vectorized loops of
     the SIMD level chosen at import (``fastact._simd``).
@@ -32,7 +33,12 @@ def loop_pair(kernel, op):
     f32 = getattr(_simd.FLOAT32_LOOPS, name)
     if _simd.FLOAT32_LOOPS is _loops:
         f32 = f32["float"]
-    return f32, getattr(_loops, name)["double"]
+    pair = (f32, getattr(_loops, name)["double"])
+    if name not in _loops.POINTERS_DOUBLE:             # fused ops: Python pair only
+        return pair
+    from fastact._call import Loop                     # _call imports this module
+
+    return Loop(pair, _simd.FLOAT32_LOOPS.POINTERS_FLOAT[name], _loops.POINTERS_DOUBLE[name])
 
 
 def check_param(name, value, domain):

@@ -10,14 +10,17 @@ Each activation is an object: call it for the value, and use its ``grad`` and
 
 import inspect
 
-from fastact import _dispatch
+from fastact import _call, _dispatch
 from fastact._spec import KERNELS, KINK_CONVENTION
 
 _ABSENT = object()
 
 
-class Activation:
+class Activation(_call.CompiledActivation):
     """One activation of the functional API (fn by calling it, ``grad``, ``grad2``).
+
+    ``__call__``, ``grad`` and ``grad2`` come from the compiled base class, which
+    runs plain float32/float64 ndarrays in C and hands everything else to ``_run``.
 
     ``params`` are the public (name, default) pairs; ``bind(values)`` maps their
     validated values to (kernel name, kernel parameter tuple).
@@ -76,8 +79,13 @@ class Activation:
         return loops, p0, p1
 
     def _run(self, op, x, args, kwargs, out):
-        loops, p0, p1 = self._prepare(op, args, kwargs)
-        return _dispatch.apply(loops, x, p0, p1, out)
+        """The general path of every unary op (any input; all errors raised here)."""
+        loop, p0, p1 = self._prepare(op, args, kwargs)
+        return _call.call(loop, x, p0, p1, out)
+
+    def __reduce__(self):
+        # Pickled by name (Dask and multiprocessing ship activations to workers).
+        return _by_name, (self.name,)
 
     def backward(self, x, grad_output, *args, out=None, **kwargs):
         """grad_output * grad(x) in one pass (the chain rule of a training loop).
@@ -92,17 +100,6 @@ class Activation:
         """(fn(x), grad(x)) in one pass; ``out``: None or a tuple of two arrays."""
         loops, p0, p1 = self._prepare("fn_and_grad", args, kwargs)
         return _dispatch.apply_fused(loops, (x,), p0, p1, out, 2)
-
-    def __call__(self, x, *args, out=None, **kwargs):
-        return self._run("fn", x, args, kwargs, out)
-
-    def grad(self, x, *args, out=None, **kwargs):
-        """First derivative with respect to x (same parameters as the call)."""
-        return self._run("grad", x, args, kwargs, out)
-
-    def grad2(self, x, *args, out=None, **kwargs):
-        """Second derivative with respect to x (same parameters as the call)."""
-        return self._run("grad2", x, args, kwargs, out)
 
     def _op_method(self, name, op):
         def method(x, *args, out=None, **kwargs):
@@ -245,6 +242,10 @@ gelu = Activation(
     "Gaussian error linear unit: exact (approximate='none', with erfc) or the tanh\n"
     "approximation (approximate='tanh').",
 )
+
+def _by_name(name):
+    return FUNCTIONS[name]
+
 
 FUNCTIONS = {
     f.name: f
