@@ -275,9 +275,10 @@ cdef inline double sigmoid_grad2(double x) noexcept nogil:
     return logistic_d2(x, 0.0, 1.0)
 
 cdef inline double log_sigmoid_fn(double x) noexcept nogil:
-    if x >= 0.0:
-        return -log1p(exp(-x))
-    return x - log1p(exp(x))                 # both terms negative: no cancellation
+    # -log1p(exp(-x)) for x >= 0, x - log1p(exp(x)) below (both terms negative:
+    # no cancellation); one straight-line path, min(x, 0) - log1p(exp(-|x|)).
+    cdef double l = log1p(exp(-fabs(x)))
+    return -l if x >= 0.0 else x - l
 
 cdef inline double log_sigmoid_grad(double x) noexcept nogil:
     return logistic(-x, 0.0)
@@ -298,13 +299,16 @@ cdef inline double tanh_grad2(double x) noexcept nogil:
 cdef inline double softplus_fn(double x, double beta) noexcept nogil:
     if have_ext() & (fabs(beta * x) <= 800.0):
         return _softplus_ext(x, beta)
+    # Straight-line: both signs computed, one selected (vectorizes).
     cdef double p = beta * x
     cdef double pl = two_prod_lo(beta, x, p)
-    if p > 0.0:
-        return x + log1p(exp(-p)) / beta     # never exp(+p): no overflow
-    if p >= -700.0:
-        return log1p(mul_exp(exp(p), p, pl, 1.0)) / beta
-    return mul_exp(exp(p), p, pl, 1.0 / beta)   # log1p(e) = e here
+    cdef double e = exp(-fabs(p))            # never exp(+p): no overflow
+    cdef double r = x + log1p(e) / beta      # p > 0
+    if p <= 0.0:                             # (a select: both sides computed)
+        r = log1p(mul_exp(e, p, pl, 1.0)) / beta
+    if p < -700.0:
+        r = mul_exp(e, p, pl, 1.0 / beta)    # log1p(e) = e here
+    return r
 
 cdef inline double softplus_grad(double x, double beta) noexcept nogil:
     cdef double p = beta * x
@@ -328,15 +332,17 @@ cdef inline double swish_grad(double x, double beta) noexcept nogil:
     # sigmoid(p) * (1 + p * (1 - sigmoid(p))), p = beta x
     if have_ext() & (fabs(beta * x) <= 800.0):
         return _swish_ext(x, beta, 1)
-    cdef double p = beta * x, pl, e, t
+    # Straight-line: both signs computed, one selected (vectorizes).
+    cdef double p = beta * x
+    cdef double pl = two_prod_lo(beta, x, p)
+    cdef double e = exp(-fabs(p))
+    cdef double t = 1.0 + e
+    cdef double r_pos = (1.0 + p * e / t) / t
+    cdef double r_neg = mul_exp(e, p, pl, ((t + p) + pl) / (t * t))
+    cdef double r = r_pos if p >= 0.0 else r_neg
     if fabs(p) > 800.0:
-        return 1.0 if p > 0.0 else 0.0       # the limits; also keeps inf * 0 out
-    pl = two_prod_lo(beta, x, p)
-    e = exp(-fabs(p))
-    t = 1.0 + e
-    if p >= 0.0:
-        return (1.0 + p * e / t) / t
-    return mul_exp(e, p, pl, ((t + p) + pl) / (t * t))
+        r = 1.0 if p > 0.0 else 0.0          # the limits; also keeps inf * 0 out
+    return r
 
 cdef inline double swish_grad2(double x, double beta) noexcept nogil:
     # beta * sigmoid'(p) * (2 + p * (1 - 2 sigmoid(p))), an even function of p:
@@ -362,65 +368,63 @@ cdef inline double mish_fn(double x) noexcept nogil:
     # compensation: the error left is exp's and the final rounding.
     if have_ext() & (fabs(x) <= 800.0):
         return _mish_ext(x, 0)
-    cdef double w, a, al, n, nl, d, dl, q
-    if x > 0.0:
-        w = exp(-x)
-        a = 1.0 + 2.0 * w                    # 1 + 2w = a + al
-        al = 2.0 * w - (a - 1.0)
-        n = 2.0 * w * w                      # D = a + 2w^2 = d + dl
-        d = a + n
-        dl = (n - (d - a)) + al + fma(2.0 * w, w, -n)
-        return x * div_dd(a, al, d, dl)
-    if x < -800.0:
-        return -0.0                          # x exp(x) underflows; also x = -inf
-    w = exp(x)
-    a = w + 2.0                              # w + 2 = a + al
-    al = w - (a - 2.0)
-    d = w * a                                # n = w (w + 2) = d + dl
-    dl = fma(w, a, -d) + w * al
-    n = d + 2.0                              # n + 2 = n + nl
-    nl = (d - (n - 2.0)) + dl
-    if x < -700.0:
-        return mul_exp(w, x, 0.0, x * div_dd(a, al, n, nl))
-    q = div_dd(d, dl, n, nl)                 # tanh(softplus(x))
-    return x * q
+    # Straight-line: both signs computed from w = exp(-|x|), one selected
+    # (vectorizes).
+    cdef double w = exp(-fabs(x))
+    # x > 0
+    cdef double a = 1.0 + 2.0 * w            # 1 + 2w = a + al
+    cdef double al = 2.0 * w - (a - 1.0)
+    cdef double n = 2.0 * w * w              # D = a + 2w^2 = d + dl
+    cdef double d = a + n
+    cdef double dl = (n - (d - a)) + al + fma(2.0 * w, w, -n)
+    cdef double q_pos = div_dd(a, al, d, dl)
+    # x <= 0
+    cdef double b = w + 2.0                  # w + 2 = b + bl
+    cdef double bl = w - (b - 2.0)
+    cdef double m = w * b                    # w (w + 2) = m + ml
+    cdef double ml = fma(w, b, -m) + w * bl
+    cdef double u = m + 2.0                  # m + 2 = u + ul
+    cdef double ul = (m - (u - 2.0)) + ml
+    cdef double q_neg = div_dd(m, ml, u, ul)  # tanh(softplus(x))
+    cdef double r = x * (q_pos if x > 0.0 else q_neg)
+    if FASTACT_EXACT_TAILS:
+        if x < -700.0:
+            r = mul_exp(w, x, 0.0, x * div_dd(b, bl, u, ul))
+    return -0.0 if x < -800.0 else r         # x exp(x) underflows; also x = -inf
 
 cdef inline double mish_grad(double x) noexcept nogil:
     # t + x * sech(sp)^2 * sigmoid(x), sp = softplus(x), t = tanh(sp)
     if have_ext() & (fabs(x) <= 800.0):
         return _mish_ext(x, 1)
-    cdef double w, n, d, num
-    if x > 40.0:
-        return 1.0                           # 1 + (4x - 2) exp(-2x) rounds to 1
-    if x > 0.0:
-        w = exp(-x)
-        d = fma(2.0 * w, w, 1.0 + 2.0 * w)
-        return (1.0 + 2.0 * w) / d + 4.0 * x * w * w * (1.0 + w) / (d * d)
-    if x < -800.0:
-        return 0.0
-    w = exp(x)
-    n = w * (w + 2.0)
-    d = n + 2.0
-    num = (w + 2.0) * d * (1.0 + w) + 4.0 * x * (n + 1.0)
-    return mul_exp(w, x, 0.0, num / ((1.0 + w) * d * d))
+    # Straight-line: both signs from w = exp(-|x|), one selected (vectorizes).
+    cdef double w = exp(-fabs(x))
+    cdef double d = fma(2.0 * w, w, 1.0 + 2.0 * w)                    # x > 0
+    cdef double r_pos = (1.0 + 2.0 * w) / d + 4.0 * x * w * w * (1.0 + w) / (d * d)
+    cdef double n = w * (w + 2.0)                                     # x <= 0
+    cdef double u = n + 2.0
+    cdef double num = (w + 2.0) * u * (1.0 + w) + 4.0 * x * (n + 1.0)
+    cdef double r_neg = mul_exp(w, x, 0.0, num / ((1.0 + w) * u * u))
+    cdef double r = r_pos if x > 0.0 else r_neg
+    r = 1.0 if x > 40.0 else r               # 1 + (4x - 2) exp(-2x) rounds to 1
+    return 0.0 if x < -800.0 else r
 
 cdef inline double mish_grad2(double x) noexcept nogil:
     # sech(sp)^2 * s * (2 + x * (1 - s - 2 t s)), s = sigmoid(x)
     if have_ext() & (fabs(x) <= 800.0):
         return _mish_ext(x, 2)
-    cdef double w, n, d, br
+    # Straight-line: both signs from w = exp(-|x|), one selected (vectorizes).
+    cdef double w = exp(-fabs(x))
+    cdef double d = fma(2.0 * w, w, 1.0 + 2.0 * w)                    # x > 0
+    cdef double br = 2.0 + x * (w * d - 2.0 - 4.0 * w) / (d * (1.0 + w))
+    cdef double r_pos = mul_exp(w * w, -2.0 * x, 0.0, 4.0 * (1.0 + w) * br / (d * d))
+    cdef double n = w * (w + 2.0)                                     # x <= 0
+    cdef double u = n + 2.0
+    cdef double br_neg = 2.0 + x * (u - 2.0 * w * n) / (u * (1.0 + w))
+    cdef double r_neg = mul_exp(w, x, 0.0, 4.0 * (n + 1.0) * br_neg / (u * u * (1.0 + w)))
+    cdef double r = r_pos if x > 0.0 else r_neg
     if (x > 400.0) | (x < -800.0):
-        return 0.0 if x == x else x          # 8 x exp(-2x) and x exp(x) underflow
-    if x > 0.0:
-        w = exp(-x)
-        d = fma(2.0 * w, w, 1.0 + 2.0 * w)
-        br = 2.0 + x * (w * d - 2.0 - 4.0 * w) / (d * (1.0 + w))
-        return mul_exp(w * w, -2.0 * x, 0.0, 4.0 * (1.0 + w) * br / (d * d))
-    w = exp(x)
-    n = w * (w + 2.0)
-    d = n + 2.0
-    br = 2.0 + x * (d - 2.0 * w * n) / (d * (1.0 + w))
-    return mul_exp(w, x, 0.0, 4.0 * (n + 1.0) * br / (d * d * (1.0 + w)))
+        r = 0.0                              # 8 x exp(-2x) and x exp(x) underflow
+    return r
 
 
 # ---------------------------------------------------------------- gelu
@@ -511,39 +515,36 @@ cdef inline double _gelu_tanh_v(double x, double* vl) noexcept nogil:
 cdef inline double gelu_tanh_fn(double x) noexcept nogil:
     if have_ext() & (fabs(x) <= 25.0):
         return _gelu_tanh_ext(x, 0)
-    cdef double v, vl
-    if x > 25.0:
-        return x
-    if x < -25.0:
-        return -0.0                          # x exp(v) < 1e-470
-    v = _gelu_tanh_v(x, &vl)
-    return logistic_mul(v, vl, x)
+    # Straight-line with selects (vectorizes).
+    cdef double vl
+    cdef double v = _gelu_tanh_v(x, &vl)
+    cdef double r = logistic_mul(v, vl, x)
+    r = x if x > 25.0 else r
+    return -0.0 if x < -25.0 else r          # x exp(v) < 1e-470
 
 cdef inline double gelu_tanh_grad(double x) noexcept nogil:
     # sigmoid(v) + x sigmoid'(v) v',  v' = sqrt(8/pi) (1 + 3 c x^2)
     if have_ext() & (fabs(x) <= 25.0):
         return _gelu_tanh_ext(x, 1)
-    cdef double v, vl, e, t, dv
-    if x > 25.0:
-        return 1.0
-    if x < -25.0:
-        return 0.0 if x == x else x
-    v = _gelu_tanh_v(x, &vl)
-    dv = SQRT_8_PI_HI * fma(3.0 * GELU_C_HI, x * x, 1.0)
-    e = exp(-fabs(v))
-    t = 1.0 + e
-    if v >= 0.0:
-        return 1.0 / t + x * dv * e / (t * t)
-    return mul_exp(e, v, vl, (t + x * dv) / (t * t))
+    # Straight-line: both signs computed, one selected (vectorizes).
+    cdef double vl
+    cdef double v = _gelu_tanh_v(x, &vl)
+    cdef double dv = SQRT_8_PI_HI * fma(3.0 * GELU_C_HI, x * x, 1.0)
+    cdef double e = exp(-fabs(v))
+    cdef double t = 1.0 + e
+    cdef double r_pos = 1.0 / t + x * dv * e / (t * t)
+    cdef double r_neg = mul_exp(e, v, vl, (t + x * dv) / (t * t))
+    cdef double r = r_pos if v >= 0.0 else r_neg
+    r = 1.0 if x > 25.0 else r
+    return 0.0 if x < -25.0 else r
 
 cdef inline double gelu_tanh_grad2(double x) noexcept nogil:
     # sigmoid'(v) (2 v' + x v'') + x sigmoid''(v) v'^2,
     # sigmoid''(v) = sigmoid'(v) (1 - 2 sigmoid(v)),  v'' = 6 c sqrt(8/pi) x
     if have_ext() & (fabs(x) <= 25.0):
         return _gelu_tanh_ext(x, 2)
-    cdef double v, vl, a, al, e, m, t, dv, d2v, one_m2s
-    if fabs(x) > 25.0:
-        return 0.0 if x == x else x
+    # Straight-line with selects (vectorizes).
+    cdef double v, vl, a, al, e, m, t, dv, d2v, one_m2s, r
     v = _gelu_tanh_v(x, &vl)
     dv = SQRT_8_PI_HI * fma(3.0 * GELU_C_HI, x * x, 1.0)
     d2v = 6.0 * GELU_C_HI * SQRT_8_PI_HI * x
@@ -553,7 +554,8 @@ cdef inline double gelu_tanh_grad2(double x) noexcept nogil:
     m = -expm1(-a)
     t = 1.0 + e
     one_m2s = -m / t if v > 0.0 else m / t
-    return mul_exp(e, -a, -al, (2.0 * dv + x * d2v + x * one_m2s * dv * dv) / (t * t))
+    r = mul_exp(e, -a, -al, (2.0 * dv + x * d2v + x * one_m2s * dv * dv) / (t * t))
+    return 0.0 if fabs(x) > 25.0 else r
 
 
 # ---------------------------------------------------------------- extended precision
