@@ -53,6 +53,9 @@ def simd_levels():
     return ["baseline"]
 
 
+VECTOR_FLOAT64 = runpy.run_path(os.path.join(PKG, "_spec.py"))["VECTOR_FLOAT64"]
+
+
 def render(dst_name, **namespace):
     """fastact/_loops.pyx.tp -> fastact/<dst_name>.pyx, from the kernel spec."""
     spec = runpy.run_path(os.path.join(PKG, "_spec.py"))
@@ -161,7 +164,7 @@ class BuildExt(build_ext):
 extensions = [
     Extension(
         "fastact._loops",
-        [render("_loops", ftype="floating", module_doc=(
+        [render("_loops", ftype="floating", vector_float64=(), module_doc=(
             "Accurate elementwise loops, float32 and float64 (C library math, x87 "
             "extended precision where sums cancel), generated from _loops.pyx.tp."))],
         include_dirs=[PKG, HERE],
@@ -183,9 +186,12 @@ extensions.append(
 for _isa in simd_levels():
     _ext = Extension(
         f"fastact._vloops_{_isa}",
-        [render(f"_vloops_{_isa}", ftype="float", module_doc=(
-            f"Vectorized float32 loops ({_isa}), generated from _loops.pyx.tp: "
-            "the same kernels over the branch-free math of _vecmath.h."))],
+        [render(f"_vloops_{_isa}", ftype="float",
+                vector_float64=VECTOR_FLOAT64 if _isa != "baseline" else (),
+                module_doc=(
+            f"Vectorized loops ({_isa}), generated from _loops.pyx.tp: the same kernels "
+            "over the branch-free math of _vecmath.h; float32 for every kernel, "
+            "float64 for those of _spec.VECTOR_FLOAT64."))],
         include_dirs=[PKG, HERE],
         define_macros=[("FASTACT_VECTOR_MATH", "1")],
     )

@@ -22,23 +22,30 @@ _SUPPORTED = (
 )
 
 
+def _specialize(loop, ctype):
+    """The ``ctype`` ('float' or 'double') version of a generated loop."""
+    return loop[ctype] if hasattr(loop, "__signatures__") else loop
+
+
 def loop_pair(kernel, op):
     """The (float32, float64) loops of KERNEL_OP; for the unary ops (fn, grad,
     grad2, extra ops) a ``fastact._call.Loop`` that also holds their C pointers.
 
-    float64: the accurate loops of ``_loops``; float32: the vectorized loops of
-    the SIMD level chosen at import (``fastact._simd``).
+    float32: the vectorized loops of the SIMD level chosen at import
+    (``fastact._simd``); float64: those too for the kernels of
+    ``_spec.VECTOR_FLOAT64`` at the AVX2 and AVX-512 levels, else the accurate
+    loops of ``_loops``.
     """
     name = f"{kernel}_{op}"
-    f32 = getattr(_simd.FLOAT32_LOOPS, name)
-    if _simd.FLOAT32_LOOPS is _loops:
-        f32 = f32["float"]
-    pair = (f32, getattr(_loops, name)["double"])
+    vec = _simd.FLOAT32_LOOPS
+    f64_module = vec if _simd.vector_float64(kernel) else _loops
+    pair = (_specialize(getattr(vec, name), "float"),
+            _specialize(getattr(f64_module, name), "double"))
     if name not in _loops.POINTERS_DOUBLE:             # fused ops: Python pair only
         return pair
     from fastact._call import Loop                     # _call imports this module
 
-    return Loop(pair, _simd.FLOAT32_LOOPS.POINTERS_FLOAT[name], _loops.POINTERS_DOUBLE[name])
+    return Loop(pair, vec.POINTERS_FLOAT[name], f64_module.POINTERS_DOUBLE[name])
 
 
 def check_param(name, value, domain):

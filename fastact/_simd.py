@@ -1,4 +1,4 @@
-"""Run-time choice of the vectorized float32 loops.
+"""Run-time choice of the vectorized loops (float32, and float64 of some kernels).
 
 The float32 loops are compiled once per SIMD level (baseline, AVX2+FMA,
 AVX-512); at import the best level that both the CPU supports and the build
@@ -11,6 +11,7 @@ import importlib
 import os
 
 from fastact import _loops
+from fastact._spec import VECTOR_FLOAT64
 
 LEVELS = ("baseline", "avx2", "avx512")
 
@@ -58,3 +59,11 @@ def module(level):
 
 
 LEVEL, FLOAT32_LOOPS = _choose()
+
+
+def vector_float64(kernel, level=None):
+    """True if float64 KERNEL runs on the vector module of ``level`` (default:
+    the chosen one): the kernels of ``_spec.VECTOR_FLOAT64`` at the levels with
+    FMA (AVX2, AVX-512), whose double-double corrections need it."""
+    level = LEVEL if level is None else level
+    return level in ("avx2", "avx512") and kernel in VECTOR_FLOAT64

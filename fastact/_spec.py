@@ -175,6 +175,20 @@ KERNELS = {
 
 OPS = ("fn", "grad", "grad2")
 
+# Kernels whose float64 loops use the vectorized math of fastact/_vecmath.h in
+# the AVX2 and AVX-512 modules (chosen at import, like the float32 loops): those
+# that meet their float64 ULP bounds with it (tests/test_accuracy.py runs on the
+# chosen module, tests/test_simd.py checks every level).  The others keep the
+# accurate C-library loops of fastact._loops for float64: gelu and gelu-tanh
+# (erfc, and x87-extended sums near the zeros of their derivatives), swish/silu
+# and mish (x87-extended sums).  The baseline module has no FMA, which the
+# double-double corrections need, so float64 never uses it.
+VECTOR_FLOAT64 = (
+    "identity", "affine", "relu", "leaky_relu", "hardtanh", "relu6", "hardsigmoid",
+    "hardswish", "softsign", "exponential", "elu", "selu", "celu", "sigmoid",
+    "log_sigmoid", "tanh", "arctan", "softplus",
+)
+
 # Largest number of parameters of any kernel: the generated loops all take this
 # many parameter slots so that the Python layer dispatches them uniformly.
 MAX_PARAMS = max(len(k["params"]) for k in KERNELS.values())

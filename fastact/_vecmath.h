@@ -11,8 +11,27 @@
 #ifndef FASTACT_VECMATH_H
 #define FASTACT_VECMATH_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
+
+/* a * b + c: one instruction where the ISA has FMA; without it (baseline
+ * x86-64) the plain expression, since a libm fma() call would stop the loop
+ * from vectorizing (only the float32 loops run there, which do not need the
+ * exact remainders). */
+#if defined(__FMA__) || defined(__aarch64__) || defined(_M_ARM64)
+#define FA_FMA(a, b, c) fma(a, b, c)
+#else
+#define FA_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
+/* (nh + nl) / (dh + dl) with compensation (~0.5 ULP beyond the inputs' own
+ * errors), for |nl| << |nh|, |dl| << |dh|, dh != 0 finite. */
+static inline double fa_div2(double nh, double nl, double dh, double dl)
+{
+    double q = nh / dh;
+    return q + ((FA_FMA(-q, dh, nh) + nl) - q * dl) / dh;
+}
 
 static inline uint64_t fa_asuint(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
 static inline double fa_asdouble(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }
@@ -92,10 +111,13 @@ static inline double fa_vexpm1(double x)
 }
 
 /* log(1 + y) for y in [0, 1] (the only range the kernels need: y = exp(-|p|)).
- * 2 atanh(s), s = y / (2 + y) in [0, 1/3]: odd series to s^41. */
+ * 2 atanh(s), s = y / (2 + y) in [0, 1/3]: odd series to s^41, with s carried
+ * as s + sl (its rounding error would otherwise pass into the result whole). */
 static inline double fa_vlog1p01(double y)
 {
-    double s = y / (2.0 + y), s2 = s * s;
+    double t = 2.0 + y, tl = y - (t - 2.0);         /* 2 + y = t + tl exactly */
+    double s = y / t, s2 = s * s;
+    double sl = (FA_FMA(-s, t, y) - s * tl) / t;
     double p = 1.0 / 41.0;
     p = p * s2 + 1.0 / 39.0;
     p = p * s2 + 1.0 / 37.0;
@@ -116,14 +138,21 @@ static inline double fa_vlog1p01(double y)
     p = p * s2 + 1.0 / 7.0;
     p = p * s2 + 1.0 / 5.0;
     p = p * s2 + 1.0 / 3.0;
-    return 2.0 * s + 2.0 * s * (s2 * p);
+    return 2.0 * s + (2.0 * sl + 2.0 * s * (s2 * p));
 }
 
+/* tanh |x| = -m / (2 + m), m = expm1(-2|x|), below 0.55 (no cancellation);
+ * above, 1 - 2e / (1 + e), e = exp(-2|x|) <= 1/3.  Both divisions compensated. */
 static inline double fa_vtanh(double x)
 {
     double a = x < 0.0 ? -x : x;
     double em = fa_vexpm1(-2.0 * a);                /* in (-1, 0] */
-    double t = -em / (2.0 + em);
+    double d = 2.0 + em, dl = em - (d - 2.0);
+    double t_small = fa_div2(-em, 0.0, d, dl);
+    double e = fa_vexp(-2.0 * a);
+    double u = 1.0 + e, ul = e - (u - 1.0);
+    double t_big = 1.0 - fa_div2(2.0 * e, 0.0, u, ul);
+    double t = a < 0.55 ? t_small : t_big;
     t = a > 20.0 ? 1.0 : t;
     t = x < 0.0 ? -t : t;
     return x != x ? x : t;

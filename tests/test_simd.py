@@ -6,6 +6,8 @@ library and are checked against mpmath in test_accuracy.py (<= 0.5 ULP in
 float32).  Here each level this machine supports must agree with them to within
 1 float32 ULP everywhere (so <= 1.5 ULP from the truth, inside the 2-ULP bound),
 with NaN exactly where they have NaN and infinities where they have them.
+The float64 loops of the kernels in _spec.VECTOR_FLOAT64 (AVX2/AVX-512 levels)
+are held to the float64 ULP bounds against mpmath at every such level.
 """
 
 import os
@@ -127,3 +129,40 @@ def test_modules_above_the_level_are_never_imported():
                              text=True, check=True).stdout
         imported = {m.rsplit("_", 1)[1] for m in eval(out)}
         assert imported <= allowed, (cap, imported)
+
+
+# ---------------------------------------------------------------- float64 loops
+# The kernels of _spec.VECTOR_FLOAT64 run float64 on the vector modules of the
+# levels with FMA.  test_accuracy.py checks them against mpmath on the chosen
+# level; the other levels run the same float64 accuracy tests in a subprocess.
+F64_LEVELS = [lv for lv in LEVELS if _simd.vector_float64("sigmoid", lv)]
+
+
+@pytest.mark.parametrize("level", ["none", *LEVELS])
+def test_float64_loop_choice(level):
+    code = (
+        "from fastact import _dispatch, _loops, _simd\n"
+        "for k, op in (('sigmoid', 'fn'), ('gelu', 'grad')):\n"
+        "    f64 = _dispatch.loop_pair(k, op)[1]\n"
+        "    print(k, f64.__module__ if hasattr(f64, '__module__') else '?', _simd.LEVEL)\n"
+    )
+    env = dict(os.environ, FASTACT_SIMD=level)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=120, check=True).stdout.split("\n")
+    vector = level in ("avx2", "avx512")
+    assert out[0].split()[1] == (f"fastact._vloops_{level}" if vector else "fastact._loops"), out
+    assert out[1].split()[1] == "fastact._loops", out      # gelu: never the vector math
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", [lv for lv in F64_LEVELS if lv != _simd.LEVEL])
+def test_float64_accuracy_at_other_levels(level):
+    env = dict(os.environ, FASTACT_SIMD=level)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         os.path.join(os.path.dirname(__file__), "test_accuracy.py"),
+         "-k", "float64"],
+        env=env, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert " passed" in proc.stdout
+
