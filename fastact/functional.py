@@ -10,7 +10,7 @@ Each activation is an object: call it for the value, and use its ``grad`` and
 
 import inspect
 
-from fastact import _dispatch
+from fastact import _dask, _dispatch
 from fastact._spec import KERNELS, KINK_CONVENTION
 
 _ABSENT = object()
@@ -76,6 +76,8 @@ class Activation:
         return loops, p0, p1
 
     def _run(self, op, x, args, kwargs, out):
+        if _dask.involved(x, out):
+            return _dask.apply(self, op, (x,), args, kwargs, out)
         loops, p0, p1 = self._prepare(op, args, kwargs)
         return _dispatch.apply(loops, x, p0, p1, out)
 
@@ -85,11 +87,15 @@ class Activation:
         ``grad_output`` has x's shape; the result has x's dtype.  ``out`` may be
         ``grad_output`` itself (in place).
         """
+        if _dask.involved(x, grad_output, out):
+            return _dask.apply(self, "backward", (x, grad_output), args, kwargs, out)
         loops, p0, p1 = self._prepare("backward", args, kwargs)
         return _dispatch.apply_fused(loops, (x, grad_output), p0, p1, out, 1)
 
     def fn_and_grad(self, x, *args, out=None, **kwargs):
         """(fn(x), grad(x)) in one pass; ``out``: None or a tuple of two arrays."""
+        if _dask.involved(x, out):
+            return _dask.apply(self, "fn_and_grad", (x,), args, kwargs, out)
         loops, p0, p1 = self._prepare("fn_and_grad", args, kwargs)
         return _dispatch.apply_fused(loops, (x,), p0, p1, out, 2)
 
