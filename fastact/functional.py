@@ -136,7 +136,8 @@ def _docstring(name, params, kernels, summary):
         "",
         "x: array-like of float32/float64 (computed natively), float16 (in float32),",
         "bool or integers (as float64).  out: optional array of the result dtype and",
-        "x's shape (may be x itself).  A scalar input gives a NumPy scalar.",
+        "x's shape (may be x itself).  A scalar input gives a NumPy scalar.  A dask",
+        "array gives a lazy dask array, computed blockwise (fastact.set_dask_threads).",
     ]
     return "\n".join(lines)
 
