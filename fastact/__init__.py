@@ -7,12 +7,18 @@ Two APIs over the same compiled kernels:
 * classes, a drop-in for ``numpy_ml.neural_nets.activations``:
   ``fastact.GELU().grad(x)``.
 
+Both take dask arrays too, and return lazy dask arrays computed blockwise
+(dask is imported only then); ``set_dask_threads`` sets the OpenMP threads of
+each Dask task (1 by default).
+
 Kink convention: at a kink, grad and grad2 are the left-hand derivative.
 """
 
 __version__ = "0.1.0"
 
-from fastact._config import num_threads, set_num_threads, show_config
+from fastact._config import (
+    dask_threads, num_threads, set_dask_threads, set_num_threads, show_config,
+)
 from fastact._spec import KINK_CONVENTION
 from fastact.activations import (
     CLASSES, ActivationBase, Affine, Arctan, CELU, ELU, Exponential, GELU, HardSigmoid,

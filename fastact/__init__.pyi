@@ -71,6 +71,12 @@ def num_threads() -> int:
 def set_num_threads(n: int | None) -> None:
     """Use ``n`` OpenMP threads (None: OpenMP's default, i.e. OMP_NUM_THREADS)."""
 
+def dask_threads() -> int | None:
+    """OpenMP threads of each Dask task (None: the worker's own count)."""
+
+def set_dask_threads(n: int | None) -> None:
+    """OpenMP threads of fastact's kernels inside each Dask task (default 1)."""
+
 def show_config(file: TextIO | None = None) -> dict[str, Any]:
     """Print (and return as a dict) how this build of fastact runs."""
 

@@ -178,7 +178,7 @@ cdef class CompiledActivation:
     cdef object _call(self, str op, object x, tuple args, dict kwargs, object out):
         cdef object key, entry
         cdef _Bound bound
-        if type(x) is not cnp.ndarray:
+        if type(x) is not cnp.ndarray or (out is not None and type(out) is not cnp.ndarray):
             return self._run(op, x, args, kwargs, out)
         key = _key(op, args, kwargs)
         if key is None:

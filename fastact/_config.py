@@ -13,13 +13,35 @@ The count, for each call, in this order:
    ``omp_set_num_threads`` by another library sharing the OpenMP runtime).
 3. Otherwise OpenMP's own count for the calling thread, ``omp_get_max_threads()``:
    ``OMP_NUM_THREADS``, else the CPU count, as ``threadpool_limits`` leaves it.
+
+Inside a Dask task, ``threads_in_this_thread(n)`` (set by ``fastact._dask``
+around each block) takes the place of ``set_num_threads`` for the calling
+thread only; ``set_dask_threads`` chooses that ``n`` (1 by default).
 """
 
+import contextlib
 import os
+import threading
 
 from fastact import _loops, _simd
 
 _num_threads = None
+
+# Per-thread override of _num_threads (a Dask task's count, see threads_in_this_thread).
+_local = threading.local()
+
+# set_dask_threads' count; until it is called, FASTACT_DASK_THREADS (read when
+# a dask array arrives, so that a bad value fails there, not at import).
+_dask_threads = _UNSET = object()
+
+
+def _check_count(n, what):
+    if n is not None:
+        n = int(n)
+        if n < 1:
+            raise ValueError(f"{what} must be >= 1, got {n}")
+    return n
+
 
 # True in a process created by fork() from one that imported fastact.
 _forked_child = False
@@ -44,7 +66,7 @@ def num_threads():
     if _forked_child:
         return 1
     omp = _loops.omp_max_threads()
-    n = _num_threads
+    n = getattr(_local, "num_threads", None) or _num_threads
     if n is None:
         return omp
     if omp != _omp_default:                    # threadpool_limits or the like
@@ -60,11 +82,52 @@ def set_num_threads(n):
     hang there).
     """
     global _num_threads
-    if n is not None:
-        n = int(n)
-        if n < 1:
-            raise ValueError(f"num_threads must be >= 1, got {n}")
-    _num_threads = n
+    _num_threads = _check_count(n, "num_threads")
+
+
+@contextlib.contextmanager
+def threads_in_this_thread(n):
+    """Within the block, kernels called from this thread use ``n`` threads
+    (None: no override); capped like ``set_num_threads``, serial in a forked child."""
+    previous = getattr(_local, "num_threads", None)
+    _local.num_threads = _check_count(n, "num_threads")
+    try:
+        yield
+    finally:
+        _local.num_threads = previous
+
+
+def set_dask_threads(n):
+    """OpenMP threads of fastact's kernels inside each Dask task (default 1).
+
+    Dask already runs one task per worker thread; one OpenMP thread per task
+    keeps the machine at Dask's thread count instead of Dask threads times
+    OpenMP threads.  ``n`` is baked into the graph when a dask array is passed
+    to fastact (so it reaches distributed workers); ``None`` leaves the count
+    to each worker (``set_num_threads``/``OMP_NUM_THREADS`` there; Dask's
+    nanny starts workers with OMP_NUM_THREADS=1).  Until this is called, the
+    environment variable ``FASTACT_DASK_THREADS`` sets it (an integer, or
+    ``auto`` for None).
+    """
+    global _dask_threads
+    _dask_threads = _check_count(n, "dask_threads")
+
+
+def dask_threads():
+    """Threads of each Dask task (None: the worker's own count), see set_dask_threads."""
+    if _dask_threads is _UNSET:
+        value = os.environ.get("FASTACT_DASK_THREADS", "").strip()
+        if not value:
+            return 1
+        if value.lower() == "auto":
+            return None
+        try:
+            return _check_count(value, "FASTACT_DASK_THREADS")
+        except ValueError:
+            raise ValueError(
+                f"FASTACT_DASK_THREADS must be an integer >= 1 or 'auto', got {value!r}"
+            ) from None
+    return _dask_threads
 
 
 def show_config(file=None):
@@ -76,6 +139,7 @@ def show_config(file=None):
         "openmp": _loops.openmp_enabled(),
         "simd": _simd.LEVEL,
         "num_threads": num_threads(),
+        "dask_threads": dask_threads(),
         "parallel_threshold": _loops.PARALLEL_THRESHOLD,
     }
     threads = f"{info['num_threads']}"
@@ -85,6 +149,7 @@ def show_config(file=None):
         f"fastact {info['version']}",
         f"  OpenMP: {'on' if info['openmp'] else 'off (serial build)'}",
         f"  threads: {threads}",
+        f"  threads per Dask task: {info['dask_threads'] or 'as outside Dask'}",
         f"  SIMD (float32 loops): {info['simd']}  (FASTACT_SIMD caps it)",
         f"  serial below: {info['parallel_threshold']} elements",
     ]

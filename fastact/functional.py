@@ -10,7 +10,7 @@ Each activation is an object: call it for the value, and use its ``grad`` and
 
 import inspect
 
-from fastact import _call, _dispatch
+from fastact import _call, _dask, _dispatch
 from fastact._spec import KERNELS, KINK_CONVENTION
 
 _ABSENT = object()
@@ -80,6 +80,8 @@ class Activation(_call.CompiledActivation):
 
     def _run(self, op, x, args, kwargs, out):
         """The general path of every unary op (any input; all errors raised here)."""
+        if _dask.involved(x, out):
+            return _dask.apply(self, op, (x,), args, kwargs, out)
         loop, p0, p1 = self._prepare(op, args, kwargs)
         return _call.call(loop, x, p0, p1, out)
 
@@ -93,11 +95,15 @@ class Activation(_call.CompiledActivation):
         ``grad_output`` has x's shape; the result has x's dtype.  ``out`` may be
         ``grad_output`` itself (in place).
         """
+        if _dask.involved(x, grad_output, out):
+            return _dask.apply(self, "backward", (x, grad_output), args, kwargs, out)
         loops, p0, p1 = self._prepare("backward", args, kwargs)
         return _dispatch.apply_fused(loops, (x, grad_output), p0, p1, out, 1)
 
     def fn_and_grad(self, x, *args, out=None, **kwargs):
         """(fn(x), grad(x)) in one pass; ``out``: None or a tuple of two arrays."""
+        if _dask.involved(x, out):
+            return _dask.apply(self, "fn_and_grad", (x,), args, kwargs, out)
         loops, p0, p1 = self._prepare("fn_and_grad", args, kwargs)
         return _dispatch.apply_fused(loops, (x,), p0, p1, out, 2)
 
@@ -127,7 +133,8 @@ def _docstring(name, params, kernels, summary):
         "",
         "x: array-like of float32/float64 (computed natively), float16 (in float32),",
         "bool or integers (as float64).  out: optional array of the result dtype and",
-        "x's shape (may be x itself).  A scalar input gives a NumPy scalar.",
+        "x's shape (may be x itself).  A scalar input gives a NumPy scalar.  A dask",
+        "array gives a lazy dask array, computed blockwise (fastact.set_dask_threads).",
     ]
     return "\n".join(lines)
 
