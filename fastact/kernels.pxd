@@ -205,15 +205,18 @@ cdef inline double elu_fn(double x, double alpha) noexcept nogil:
         return x
     return alpha * expm1(x)
 
+# The exponential side of elu, selu and celu, written straight-line (both sides
+# computed, one selected: the loops vectorize); xn = min(x, 0) (NaN stays NaN)
+# so that the unused side never overflows.
 cdef inline double elu_grad(double x, double alpha) noexcept nogil:
-    if x > 0.0:
-        return 1.0
-    return mul_exp(exp(x), x, 0.0, alpha)    # elu'(0) = alpha: left-hand
+    cdef double xn = 0.0 if x > 0.0 else x
+    cdef double r = mul_exp(exp(xn), xn, 0.0, alpha)  # elu'(0) = alpha: left-hand
+    return 1.0 if x > 0.0 else r
 
 cdef inline double elu_grad2(double x, double alpha) noexcept nogil:
-    if x > 0.0:
-        return 0.0
-    return mul_exp(exp(x), x, 0.0, alpha)
+    cdef double xn = 0.0 if x > 0.0 else x
+    cdef double r = mul_exp(exp(xn), xn, 0.0, alpha)
+    return 0.0 if x > 0.0 else r
 
 cdef inline double selu_fn(double x) noexcept nogil:
     cdef double m
@@ -223,43 +226,38 @@ cdef inline double selu_fn(double x) noexcept nogil:
     return fma(SELU_SA_HI, m, SELU_SA_LO * m)
 
 cdef inline double selu_grad(double x) noexcept nogil:
-    if x > 0.0:
-        return SELU_SCALE_HI
-    return mul_exp(exp(x), x, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
+    cdef double xn = 0.0 if x > 0.0 else x
+    cdef double r = mul_exp(exp(xn), xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
+    return SELU_SCALE_HI if x > 0.0 else r
 
 cdef inline double selu_grad2(double x) noexcept nogil:
-    if x > 0.0:
-        return 0.0
-    return mul_exp(exp(x), x, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
+    cdef double xn = 0.0 if x > 0.0 else x
+    cdef double r = mul_exp(exp(xn), xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
+    return 0.0 if x > 0.0 else r
 
 cdef inline double _celu_residual(double x, double alpha, double q) noexcept nogil:
     # x / alpha = q + r / alpha exactly, with r = x - q * alpha from one fma.
-    if fabs(q) <= DBL_MAX:
-        return fma(-q, alpha, x)
-    return 0.0
+    return fma(-q, alpha, x) if fabs(q) <= DBL_MAX else 0.0
 
 cdef inline double celu_fn(double x, double alpha) noexcept nogil:
-    cdef double q, r
-    if x > 0.0:
-        return x
-    q = x / alpha
-    r = _celu_residual(x, alpha, q)
+    cdef double xn = 0.0 if x > 0.0 else x
+    cdef double q = xn / alpha
+    cdef double r = _celu_residual(xn, alpha, q)
     # alpha * expm1(q + r / alpha) = alpha * expm1(q) + exp(q) * r to first order
-    return fma(alpha, expm1(q), exp(q) * r)
+    cdef double res = fma(alpha, expm1(q), exp(q) * r)
+    return x if x > 0.0 else res
 
 cdef inline double celu_grad(double x, double alpha) noexcept nogil:
-    cdef double q
-    if x > 0.0:
-        return 1.0
-    q = x / alpha
-    return mul_exp(exp(q), q, _celu_residual(x, alpha, q) / alpha, 1.0)
+    cdef double xn = 0.0 if x > 0.0 else x
+    cdef double q = xn / alpha
+    cdef double r = mul_exp(exp(q), q, _celu_residual(xn, alpha, q) / alpha, 1.0)
+    return 1.0 if x > 0.0 else r
 
 cdef inline double celu_grad2(double x, double alpha) noexcept nogil:
-    cdef double q
-    if x > 0.0:
-        return 0.0
-    q = x / alpha
-    return mul_exp(exp(q), q, _celu_residual(x, alpha, q) / alpha, 1.0 / alpha)
+    cdef double xn = 0.0 if x > 0.0 else x
+    cdef double q = xn / alpha
+    cdef double r = mul_exp(exp(q), q, _celu_residual(xn, alpha, q) / alpha, 1.0 / alpha)
+    return 0.0 if x > 0.0 else r
 
 
 # ---------------------------------------------------------------- sigmoid family
