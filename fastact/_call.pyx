@@ -18,7 +18,6 @@ cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_GetPointer
 
 from fastact import _config, _dispatch
-from fastact._loops import PARALLEL_THRESHOLD
 
 cnp.import_array()
 
@@ -27,7 +26,6 @@ ctypedef void (*loop32_t)(const float*, float*, Py_ssize_t, double, double,
 ctypedef void (*loop64_t)(const double*, double*, Py_ssize_t, double, double,
                           int) noexcept nogil
 
-cdef Py_ssize_t _PARALLEL_THRESHOLD = PARALLEL_THRESHOLD
 # Below this many elements the loop keeps the GIL: releasing and taking it back
 # costs more than the loop, and no other thread could use the time.
 cdef Py_ssize_t _NOGIL_THRESHOLD = 4096
@@ -38,21 +36,30 @@ cdef Py_ssize_t _CACHE_SIZE = 256
 
 
 cdef class Loop:
-    """One unary op of one kernel: its float32 and float64 loops as C pointers
-    (for the compiled path) and as the Python pair (float32, float64) of
-    ``fastact._dispatch.apply``."""
+    """One op of one kernel: its float32 and float64 loops as the Python pair
+    (float32, float64) of ``fastact._dispatch``, as C pointers for the compiled
+    path (unary ops only; NULL for the fused ones), and the sizes from which
+    each uses threads (``fastact/_thresholds.py``)."""
 
     cdef loop32_t f32
     cdef loop64_t f64
     cdef readonly tuple pair
+    cdef readonly Py_ssize_t threshold32, threshold64
 
-    def __init__(self, pair, f32_capsule, f64_capsule):
+    def __init__(self, pair, f32_capsule, f64_capsule, Py_ssize_t threshold32,
+                 Py_ssize_t threshold64):
         self.pair = tuple(pair)
-        self.f32 = <loop32_t> PyCapsule_GetPointer(f32_capsule, NULL)
-        self.f64 = <loop64_t> PyCapsule_GetPointer(f64_capsule, NULL)
+        self.threshold32, self.threshold64 = threshold32, threshold64
+        if f32_capsule is not None:
+            self.f32 = <loop32_t> PyCapsule_GetPointer(f32_capsule, NULL)
+            self.f64 = <loop64_t> PyCapsule_GetPointer(f64_capsule, NULL)
 
     def __getitem__(self, i):
         return self.pair[i]
+
+    def num_threads(self, Py_ssize_t n, bint float64):
+        """Threads for a loop over n elements: 1 below the op's threshold."""
+        return 1 if n < (self.threshold64 if float64 else self.threshold32) else _config.num_threads()
 
 
 cdef inline bint _plain(cnp.ndarray a, int typenum, int flags):
@@ -70,31 +77,34 @@ cpdef object call(Loop loop, object x, double p0, double p1, object out):
     cdef Py_ssize_t n, nbytes
     cdef char* xp
     cdef char* op
-    if type(x) is not cnp.ndarray:
-        return _dispatch.apply(loop.pair, x, p0, p1, out)
+    if type(x) is not cnp.ndarray or loop.f64 == NULL:
+        return _dispatch.apply(loop, x, p0, p1, out)
     xa = <cnp.ndarray> x
     typenum = cnp.PyArray_TYPE(xa)
     if (typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE) or not _plain(xa, typenum, _PLAIN):
-        return _dispatch.apply(loop.pair, x, p0, p1, out)
+        return _dispatch.apply(loop, x, p0, p1, out)
     ndim = cnp.PyArray_NDIM(xa)
     if out is None:
         oa = cnp.PyArray_EMPTY(ndim, cnp.PyArray_DIMS(xa), typenum, 0)
     else:
         if type(out) is not cnp.ndarray:
-            return _dispatch.apply(loop.pair, x, p0, p1, out)
+            return _dispatch.apply(loop, x, p0, p1, out)
         oa = <cnp.ndarray> out
         if (not _plain(oa, typenum, _PLAIN_WRITEABLE) or cnp.PyArray_NDIM(oa) != ndim
                 or not cnp.PyArray_CompareLists(cnp.PyArray_DIMS(oa), cnp.PyArray_DIMS(xa), ndim)):
-            return _dispatch.apply(loop.pair, x, p0, p1, out)
+            return _dispatch.apply(loop, x, p0, p1, out)
         # In place (the same first element) is fine for an elementwise loop; any
         # other overlap would read elements already overwritten.
         xp = cnp.PyArray_BYTES(xa)
         op = cnp.PyArray_BYTES(oa)
         nbytes = cnp.PyArray_NBYTES(xa)
         if xp != op and xp < op + nbytes and op < xp + nbytes:
-            return _dispatch.apply(loop.pair, x, p0, p1, out)
+            return _dispatch.apply(loop, x, p0, p1, out)
     n = cnp.PyArray_SIZE(xa)
-    nthreads = 1 if n < _PARALLEL_THRESHOLD else _config.num_threads()
+    if n < (loop.threshold32 if typenum == cnp.NPY_FLOAT else loop.threshold64):
+        nthreads = 1
+    else:
+        nthreads = _config.num_threads()
     if typenum == cnp.NPY_FLOAT:
         if n < _NOGIL_THRESHOLD:
             loop.f32(<const float*> cnp.PyArray_DATA(xa), <float*> cnp.PyArray_DATA(oa), n,

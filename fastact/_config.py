@@ -130,6 +130,14 @@ def dask_threads():
     return _dask_threads
 
 
+def _threshold_range():
+    from fastact import _thresholds
+
+    sizes = [n for ops in _thresholds.THRESHOLDS.values() for n in ops.values()]
+    sizes.append(_thresholds.DEFAULT)
+    return max(min(sizes), _loops.PARALLEL_THRESHOLD), max(sizes)
+
+
 def show_config(file=None):
     """Print (and return as a dict) how this build of fastact runs."""
     import fastact
@@ -141,6 +149,7 @@ def show_config(file=None):
         "num_threads": num_threads(),
         "dask_threads": dask_threads(),
         "parallel_threshold": _loops.PARALLEL_THRESHOLD,
+        "thread_thresholds": _threshold_range(),
     }
     threads = f"{info['num_threads']}"
     if _forked_child:
@@ -150,8 +159,10 @@ def show_config(file=None):
         f"  OpenMP: {'on' if info['openmp'] else 'off (serial build)'}",
         f"  threads: {threads}",
         f"  threads per Dask task: {info['dask_threads'] or 'as outside Dask'}",
-        f"  SIMD (float32 loops): {info['simd']}  (FASTACT_SIMD caps it)",
-        f"  serial below: {info['parallel_threshold']} elements",
+        f"  SIMD: {info['simd']}  (float32 loops; float64 for the kernels of "
+        f"_spec.VECTOR_FLOAT64 at avx2/avx512; FASTACT_SIMD caps it)",
+        "  serial below: {} to {} elements, per op (fastact/_thresholds.py)".format(
+            *info["thread_thresholds"]),
     ]
     print("\n".join(lines), file=file)
     return info

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from fastact import _config, _loops, _simd
+from fastact import _config, _loops, _simd, _thresholds
 
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT64 = np.dtype(np.float64)
@@ -41,11 +41,15 @@ def loop_pair(kernel, op):
     f64_module = vec if _simd.vector_float64(kernel) else _loops
     pair = (_specialize(getattr(vec, name), "float"),
             _specialize(getattr(f64_module, name), "double"))
-    if name not in _loops.POINTERS_DOUBLE:             # fused ops: Python pair only
-        return pair
     from fastact._call import Loop                     # _call imports this module
 
-    return Loop(pair, vec.POINTERS_FLOAT[name], f64_module.POINTERS_DOUBLE[name])
+    # Fused ops: the thresholds of the kernel's grad (the larger part of the work).
+    key = name if name in _loops.POINTERS_DOUBLE else f"{kernel}_grad"
+    thresholds = [_thresholds.THRESHOLDS.get(d, {}).get(key, _thresholds.DEFAULT)
+                  for d in ("float32", "float64")]
+    if name not in _loops.POINTERS_DOUBLE:             # fused ops: no C pointers
+        return Loop(pair, None, None, *thresholds)
+    return Loop(pair, vec.POINTERS_FLOAT[name], f64_module.POINTERS_DOUBLE[name], *thresholds)
 
 
 def check_param(name, value, domain):
@@ -124,7 +128,7 @@ def apply(loops, x, p0, p1, out):
         if not (src.flags.c_contiguous or src.flags.f_contiguous):
             src = np.ascontiguousarray(src)
     loop = loops[1] if cdt is _FLOAT64 else loops[0]
-    nthreads = _config.num_threads()
+    nthreads = loops.num_threads(src.size, cdt is _FLOAT64)
 
     if out is None:
         res = np.empty_like(src, dtype=cdt, order="K")
@@ -203,7 +207,8 @@ def apply_fused(loops, inputs, p0, p1, outs, nout):
     srcs = [_as_compute(a, cdt, order) for a in arrays]
     res = [np.empty(x.shape, dtype=cdt, order=order) for _ in range(nout)]
     loop = loops[1] if cdt is _FLOAT64 else loops[0]
-    loop(*[_flat(a) for a in srcs], *[_flat(r) for r in res], p0, p1, _config.num_threads())
+    nthreads = loops.num_threads(x.size, cdt is _FLOAT64)
+    loop(*[_flat(a) for a in srcs], *[_flat(r) for r in res], p0, p1, nthreads)
     if outs is not None:
         with np.errstate(over="ignore"):
             for o, r in zip(outs, res):

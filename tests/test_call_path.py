@@ -20,7 +20,7 @@ DTYPES = [np.float32, np.float64]
 def _general(f, op, x, *args):
     """The same op through the general path (no compiled fast path)."""
     loop, p0, p1 = f._prepare(op, args, {})
-    return _dispatch.apply(loop.pair, x, p0, p1, None)
+    return _dispatch.apply(loop, x, p0, p1, None)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -307,7 +307,12 @@ def _install_spy(measure_team):
         return run
 
     def loop_pair(kernel, op):
-        return tuple(spy(loop) for loop in real_loop_pair(kernel, op))
+        from fastact._call import Loop
+
+        real = real_loop_pair(kernel, op)
+        # The spied Python pair, the real thread thresholds, no C pointers.
+        return Loop([spy(loop) for loop in real.pair], None, None,
+                    real.threshold32, real.threshold64)
 
     loop_pair.records, loop_pair.real = [], real_loop_pair
     _dispatch.loop_pair = loop_pair

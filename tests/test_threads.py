@@ -105,3 +105,30 @@ def test_free_threaded_run_really_has_no_gil():
     if os.environ.get("PYTHON_GIL") != "0":
         pytest.skip("PYTHON_GIL=0 is not set: importing fastact may re-enable the GIL")
     assert not sys._is_gil_enabled()
+
+
+def test_thread_thresholds_cover_every_op():
+    """tools/calibrate_threads.py wrote a size for every unary op and dtype (a new
+    kernel needs a recalibration), none below the loops' floor."""
+    from fastact import _loops, _thresholds
+    from fastact._spec import KERNELS, kernel_ops
+
+    ops = {f"{k}_{op}" for k in KERNELS for op in kernel_ops(k)}
+    for dtype in ("float32", "float64"):
+        table = _thresholds.THRESHOLDS[dtype]
+        assert set(table) == ops, f"rerun tools/calibrate_threads.py ({dtype})"
+        assert min(table.values()) >= _loops.PARALLEL_THRESHOLD
+
+
+def test_below_the_threshold_a_call_runs_serially():
+    from fastact import _dispatch
+
+    fastact.set_num_threads(2)
+    try:
+        for kernel, op in (("relu", "fn"), ("gelu", "grad"), ("sigmoid", "backward")):
+            loop = _dispatch.loop_pair(kernel, op)
+            for float64, limit in ((False, loop.threshold32), (True, loop.threshold64)):
+                assert loop.num_threads(limit - 1, float64) == 1
+                assert loop.num_threads(limit, float64) == fastact._config.num_threads()
+    finally:
+        fastact.set_num_threads(None)
