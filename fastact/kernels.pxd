@@ -24,8 +24,8 @@ Conventions (the same as the Python API):
 from libc.math cimport copysign, fabs
 
 from fastact._math cimport (
-    DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_USE_EXT, div_dd, logistic, logistic_d1, logistic_d2, logistic_mul,
-    mul_exp, two_prod_lo,
+    DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_USE_EXT, div_dd, exp_mul, logistic, logistic_d1, logistic_d2,
+    logistic_mul, mul_exp, two_prod_lo,
 )
 from fastact._math cimport (
     fa_atan as atan, fa_erfc as erfc, fa_exp as exp, fa_expm1 as expm1, fa_fma as fma,
@@ -208,12 +208,12 @@ cdef inline double elu_fn(double x, double alpha) noexcept nogil:
 cdef inline double elu_grad(double x, double alpha) noexcept nogil:
     if x > 0.0:
         return 1.0
-    return mul_exp(exp(x), x, 0.0, alpha)    # elu'(0) = alpha: left-hand
+    return exp_mul(x, 0.0, alpha)    # elu'(0) = alpha: left-hand
 
 cdef inline double elu_grad2(double x, double alpha) noexcept nogil:
     if x > 0.0:
         return 0.0
-    return mul_exp(exp(x), x, 0.0, alpha)
+    return exp_mul(x, 0.0, alpha)
 
 cdef inline double selu_fn(double x) noexcept nogil:
     cdef double m
@@ -225,12 +225,12 @@ cdef inline double selu_fn(double x) noexcept nogil:
 cdef inline double selu_grad(double x) noexcept nogil:
     if x > 0.0:
         return SELU_SCALE_HI
-    return mul_exp(exp(x), x, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
+    return exp_mul(x, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
 
 cdef inline double selu_grad2(double x) noexcept nogil:
     if x > 0.0:
         return 0.0
-    return mul_exp(exp(x), x, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
+    return exp_mul(x, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
 
 cdef inline double _celu_residual(double x, double alpha, double q) noexcept nogil:
     # x / alpha = q + r / alpha exactly, with r = x - q * alpha from one fma.
@@ -252,14 +252,19 @@ cdef inline double celu_grad(double x, double alpha) noexcept nogil:
     if x > 0.0:
         return 1.0
     q = x / alpha
-    return mul_exp(exp(q), q, _celu_residual(x, alpha, q) / alpha, 1.0)
+    return exp_mul(q, _celu_residual(x, alpha, q) / alpha, 1.0)
 
 cdef inline double celu_grad2(double x, double alpha) noexcept nogil:
-    cdef double q
+    cdef double q, s
     if x > 0.0:
         return 0.0
     q = x / alpha
-    return mul_exp(exp(q), q, _celu_residual(x, alpha, q) / alpha, 1.0 / alpha)
+    # 1 / alpha overflows for alpha < 1 / DBL_MAX (subnormal alphas): below 1e-307
+    # the factor is carried as 2^-64 / alpha (alpha * 2^64 is exact) and 2^64 is
+    # applied last, exactly unless the result is below 2^-958.  (Not 1 / alpha =
+    # inf: inf * 0 in mul_exp's correction made celu''(0) NaN, not inf.)
+    s = 18446744073709551616.0 if alpha < 1e-307 else 1.0
+    return exp_mul(q, _celu_residual(x, alpha, q) / alpha, 1.0 / (alpha * s)) * s
 
 
 # ---------------------------------------------------------------- sigmoid family
@@ -303,8 +308,8 @@ cdef inline double softplus_fn(double x, double beta) noexcept nogil:
     if p > 0.0:
         return x + log1p(exp(-p)) / beta     # never exp(+p): no overflow
     if p >= -700.0:
-        return log1p(mul_exp(exp(p), p, pl, 1.0)) / beta
-    return mul_exp(exp(p), p, pl, 1.0 / beta)   # log1p(e) = e here
+        return log1p(exp_mul(p, pl, 1.0)) / beta
+    return exp_mul(p, pl, 1.0 / beta)   # log1p(e) = e here
 
 cdef inline double softplus_grad(double x, double beta) noexcept nogil:
     cdef double p = beta * x
@@ -317,6 +322,8 @@ cdef inline double softplus_grad2(double x, double beta) noexcept nogil:
 
 # ---------------------------------------------------------------- swish, silu, mish
 cdef inline double swish_fn(double x, double beta) noexcept nogil:
+    if beta == 0.0:
+        return 0.5 * x                       # x sigmoid(0), also at +-inf (not inf * 0)
     if have_ext() & (fabs(beta * x) <= 800.0):
         return _swish_ext(x, beta, 0)
     cdef double p = beta * x
@@ -326,6 +333,8 @@ cdef inline double swish_fn(double x, double beta) noexcept nogil:
 
 cdef inline double swish_grad(double x, double beta) noexcept nogil:
     # sigmoid(p) * (1 + p * (1 - sigmoid(p))), p = beta x
+    if beta == 0.0:
+        return x if x != x else 0.5          # sigmoid(0), also at +-inf (not 0 * inf)
     if have_ext() & (fabs(beta * x) <= 800.0):
         return _swish_ext(x, beta, 1)
     cdef double p = beta * x, pl, e, t
@@ -353,7 +362,9 @@ cdef inline double swish_grad2(double x, double beta) noexcept nogil:
     e = exp(-a)
     m = -expm1(-a)
     t = 1.0 + e
-    return mul_exp(e, -a, -al, beta * (2.0 * t - a * m) / (t * t * t))
+    # beta * (...): not (beta * ...) / t^3, which overflows for beta near DBL_MAX
+    # where the result is finite (and then inf * 0 in mul_exp: NaN at x = 0)
+    return mul_exp(e, -a, -al, beta * ((2.0 * t - a * m) / (t * t * t)))
 
 cdef inline double mish_fn(double x) noexcept nogil:
     # tanh(softplus(x)) = n / (n + 2), n = w (w + 2), w = exp(x)  (x <= 0)
@@ -454,7 +465,7 @@ cdef inline double _std_normal_pdf_mul(double x, double f) noexcept nogil:
     """f * phi(x) = f * exp(-x^2 / 2) / sqrt(2 pi), with -x^2/2 exact."""
     cdef double lo, h
     h = _neg_half_square(x, &lo)
-    return mul_exp(exp(h), h, lo, f * INV_SQRT_2PI)
+    return exp_mul(h, lo, f * INV_SQRT_2PI)
 
 cdef inline double gelu_fn(double x) noexcept nogil:
     cdef double r
