@@ -828,6 +828,109 @@ def plot(workers, path):
     return True
 
 
+# ---------------------------------------------------------------------------
+# --denormals: inputs whose results are subnormal, against normal inputs
+
+# (label, fastact call, NumPy call, (lo, hi) of x for subnormal results per dtype).
+# The NumPy formulas are right on both ranges (x <= 0, no overflow).
+DENORMAL_N = 1_000_000
+DENORMAL_RANGES = {"float64": (-744.0, -709.0), "float32": (-103.0, -88.0)}
+NORMAL_RANGE = (-5.0, 0.0)
+
+
+def _np_sigmoid_neg(x, o):
+    np.exp(x, out=o)                  # x <= 0: e^x / (1 + e^x) without overflow
+    np.divide(o, 1.0 + o, out=o)
+
+
+def _np_elu_grad(x, o):
+    np.exp(x, out=o)                  # x <= 0: alpha e^x, alpha = 1
+    np.multiply(o, P.ELU_A, out=o)
+
+
+def denormal_cases():
+    import fastact
+    return [
+        ("exponential fn", lambda x, o: fastact.exponential(x, out=o),
+         lambda x, o: np.exp(x, out=o)),
+        ("sigmoid fn", lambda x, o: fastact.sigmoid(x, out=o), _np_sigmoid_neg),
+        ("elu grad", lambda x, o: fastact.elu.grad(x, P.ELU_A, out=o), _np_elu_grad),
+        ("softplus fn", lambda x, o: fastact.softplus(x, out=o),
+         lambda x, o: np.logaddexp(0.0, x, out=o)),
+    ]
+
+
+def _median_ns(f, x, o, rounds):
+    f(x, o)                           # warm: page faults, thread start
+    ts = []
+    for _ in range(rounds):
+        t = time.perf_counter_ns()
+        f(x, o)
+        ts.append(time.perf_counter_ns() - t)
+    return float(np.median(ts)) / x.size
+
+
+def denormals(rounds=7, threads=(1, 2)):
+    """Time fastact and NumPy on inputs giving subnormal results and on normal ones.
+
+    Prints a markdown table: ns per element (median of ``rounds``) for x in
+    NORMAL_RANGE and x in DENORMAL_RANGES[dtype] (every result subnormal), and the
+    slowdown ratio subnormal / normal.  Results are checked to be subnormal.
+    """
+    import fastact
+    rng = np.random.default_rng(0)
+    rows = []
+    old = fastact._config._num_threads
+    try:
+        for dt_name in ("float64", "float32"):
+            dt = np.dtype(dt_name)
+            tiny = np.finfo(dt).smallest_normal
+            xs = {"normal": rng.uniform(*NORMAL_RANGE, DENORMAL_N).astype(dt),
+                  "subnormal": rng.uniform(*DENORMAL_RANGES[dt_name], DENORMAL_N).astype(dt)}
+            o = np.empty(DENORMAL_N, dt)
+            for label, fa, fnp in denormal_cases():
+                fa(xs["subnormal"], o)
+                sub = (o > 0) & (o < tiny)
+                if not sub.all():
+                    raise AssertionError(f"{label} {dt_name}: {np.count_nonzero(~sub)} "
+                                         "results not subnormal")
+                for th in threads:
+                    fastact.set_num_threads(th)
+                    r = {"case": label, "dtype": dt_name, "threads": th}
+                    for who, f in (("fastact", fa), ("numpy", fnp)):
+                        if who == "numpy" and th != threads[0]:
+                            r[who] = None            # NumPy is single-threaded
+                            continue
+                        with np.errstate(all="ignore"):
+                            r[who] = {k: _median_ns(f, x, o, rounds) for k, x in xs.items()}
+                    rows.append(r)
+    finally:
+        fastact.set_num_threads(old)
+    return rows
+
+
+def denormals_markdown(rows):
+    def cell(d):
+        if d is None:
+            return " | "
+        return f"{d['normal']:.2f} / {d['subnormal']:.2f} | {d['subnormal'] / d['normal']:.2f}x"
+    lines = [
+        f"n = {DENORMAL_N:,}, `out=`, median of the rounds, ns per element: normal "
+        f"results (x in {list(NORMAL_RANGE)}) / subnormal results (x in "
+        f"{list(DENORMAL_RANGES['float64'])} for float64, "
+        f"{list(DENORMAL_RANGES['float32'])} for float32: every result subnormal), and "
+        "the slowdown subnormal / normal.",
+        "",
+        "| case | dtype | threads | fastact normal / subnormal | slowdown "
+        "| NumPy normal / subnormal | slowdown |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['case']} | {r['dtype']} | {r['threads']} | {cell(r['fastact'])} | "
+                     f"{cell(r['numpy'])} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -862,9 +965,25 @@ def main(argv=None):
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--json", default=None, help="also write the raw results as JSON")
     ap.add_argument("--verbose", "-v", action="store_true", help="one line per case")
+    ap.add_argument("--denormals", action="store_true",
+                    help="only time inputs whose results are subnormal against normal "
+                         "ones (fastact and NumPy, float64 and float32, n = 10^6, 1 and 2 "
+                         "threads; < 1 minute) and print a markdown table")
     ap.add_argument("--worker-json", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--deadline", type=float, default=0.0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.denormals:
+        t0 = time.time()
+        rounds = int(args.repeats) if args.repeats and args.repeats.isdigit() else 7
+        threads = [int(t) for t in args.threads.split(",")] if args.threads else [1, 2]
+        text = denormals_markdown(denormals(rounds, threads))
+        print(text)
+        print(f"\nbench: {time.time() - t0:.0f} s; load average "
+              f"{os.getloadavg()[0]:.2f}", file=sys.stderr)
+        if args.out:
+            with open(args.out, "w") as f:
+                f.write(text + "\n")
+        return 0
 
     labels = [c.label for c in P.CASES]
     args.only = [s.strip() for s in args.only.split(",")] if args.only else None

@@ -95,7 +95,12 @@ def _same_flat_order(a, b):
 
 
 def _flat(a):
-    """1-d view of a C- or Fortran-contiguous array in memory order."""
+    """1-d view of a C- or Fortran-contiguous array in memory order.
+
+    Viewed as a plain ndarray first: an ``np.matrix`` stays 2-d when reshaped.
+    """
+    if type(a) is not np.ndarray:
+        a = a.view(np.ndarray)
     return a.reshape(-1, order="F" if not a.flags.c_contiguous else "C")
 
 

@@ -19,6 +19,18 @@ from libc.math cimport copysign, fabs
 cdef extern from "<float.h>":
     const double DBL_MAX
 
+# exp_mul's shift of the exponent in the vector modules: 512 ln 2 as hi + lo, and
+# the compensating 2^-512.  Verbatim C: a .pxd cannot initialise module variables.
+cdef extern from *:
+    """
+    static const double fastact_TAIL_SHIFT_HI = 354.891356446692;          /* 512 ln 2 */
+    static const double fastact_TAIL_SHIFT_LO = 1.1873519686893054e-14;
+    static const double fastact_TAIL_SCALE = 7.458340731200207e-155;       /* 2^-512 */
+    """
+    const double TAIL_SHIFT_HI "fastact_TAIL_SHIFT_HI"
+    const double TAIL_SHIFT_LO "fastact_TAIL_SHIFT_LO"
+    const double TAIL_SCALE "fastact_TAIL_SCALE"
+
 # The elementary functions the kernels call, chosen per compiled module (verbatim
 # C, so that a downstream Cython build that cimports the kernels needs no extra
 # include path):
@@ -111,6 +123,37 @@ cdef inline double mul_exp(double e, double h, double l, double f) noexcept nogi
             r = (a * fa_fma(f, l, f)) * a
     # Below -1500 the result underflows for any finite f, and l may be huge there
     # (the rounding error of an enormous argument): it must not be used.
+    return copysign(0.0, f) if h < -1500.0 else r
+
+
+cdef inline double exp_mul(double h, double l, double f) noexcept nogil:
+    """f * exp(h + l), |l| << 1, for any finite f (e.g. a parameter near DBL_MAX).
+
+    For callers that need exp(h) for nothing else, with h <= 0 (h > 0 may
+    overflow f * exp(h) before the correction).  The accurate modules:
+    ``mul_exp(exp(h), h, l, f)``.  The vector modules, which have no exact tail
+    in mul_exp: where exp(h) would be subnormal or 0 (h < -700), exp's argument
+    is shifted up by 512 ln 2 and the compensating 2^-512 is applied last, so
+    that f * exp(h) is not the product of an exp(h) already flushed to zero
+    (elu'(-750) with alpha = 1e300 is 1.9e-26, a normal float32).  The rounding
+    error of the shifted argument (Fast2Sum, |h| > 512 ln 2) and the low part of
+    the shift go into l.  Straight-line code with selects: loops vectorize.  The
+    shifted exp is normal down to h = -1100, below which f * exp(h) < 1e-168
+    (0 in float32, the only type of the vector modules).
+    """
+    cdef bint tail
+    cdef double s, sl, r
+    if FASTACT_EXACT_TAILS:
+        return mul_exp(fa_exp(h), h, l, f)
+    tail = h < -700.0
+    s = h + TAIL_SHIFT_HI
+    sl = ((h - s) + TAIL_SHIFT_HI) + TAIL_SHIFT_LO
+    sl = l + sl if tail else l
+    s = s if tail else h
+    r = fa_exp(s) * f                   # exp(s) <= 1 here: no overflow, unlike
+    r = fa_fma(r, sl, r)                # f * (1 + sl) for f near DBL_MAX
+    r = r * (TAIL_SCALE if tail else 1.0)
+    # Below -1500 the result underflows for any finite f (and l may be huge).
     return copysign(0.0, f) if h < -1500.0 else r
 
 

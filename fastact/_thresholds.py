@@ -146,3 +146,6 @@ THRESHOLDS = {
         'hardswish_grad2': 65536,
     },
 }
+
+# The smallest size from which every op uses threads (the tests use it).
+EVERY_OP_THREADED = max([DEFAULT] + [n for ops in THRESHOLDS.values() for n in ops.values()])

@@ -24,8 +24,8 @@ Conventions (the same as the Python API):
 from libc.math cimport copysign, fabs
 
 from fastact._math cimport (
-    DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_USE_EXT, div_dd, logistic, logistic_d1, logistic_d2, logistic_mul,
-    mul_exp, two_prod_lo,
+    DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_USE_EXT, div_dd, exp_mul, logistic, logistic_d1, logistic_d2,
+    logistic_mul, mul_exp, two_prod_lo,
 )
 from fastact._math cimport (
     fa_atan as atan, fa_erfc as erfc, fa_exp as exp, fa_expm1 as expm1, fa_fma as fma,
@@ -210,12 +210,12 @@ cdef inline double elu_fn(double x, double alpha) noexcept nogil:
 # so that the unused side never overflows.
 cdef inline double elu_grad(double x, double alpha) noexcept nogil:
     cdef double xn = 0.0 if x > 0.0 else x
-    cdef double r = mul_exp(exp(xn), xn, 0.0, alpha)  # elu'(0) = alpha: left-hand
+    cdef double r = exp_mul(xn, 0.0, alpha)  # elu'(0) = alpha: left-hand
     return 1.0 if x > 0.0 else r
 
 cdef inline double elu_grad2(double x, double alpha) noexcept nogil:
     cdef double xn = 0.0 if x > 0.0 else x
-    cdef double r = mul_exp(exp(xn), xn, 0.0, alpha)
+    cdef double r = exp_mul(xn, 0.0, alpha)
     return 0.0 if x > 0.0 else r
 
 cdef inline double selu_fn(double x) noexcept nogil:
@@ -227,12 +227,12 @@ cdef inline double selu_fn(double x) noexcept nogil:
 
 cdef inline double selu_grad(double x) noexcept nogil:
     cdef double xn = 0.0 if x > 0.0 else x
-    cdef double r = mul_exp(exp(xn), xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
+    cdef double r = exp_mul(xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
     return SELU_SCALE_HI if x > 0.0 else r
 
 cdef inline double selu_grad2(double x) noexcept nogil:
     cdef double xn = 0.0 if x > 0.0 else x
-    cdef double r = mul_exp(exp(xn), xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
+    cdef double r = exp_mul(xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
     return 0.0 if x > 0.0 else r
 
 cdef inline double _celu_residual(double x, double alpha, double q) noexcept nogil:
@@ -250,13 +250,18 @@ cdef inline double celu_fn(double x, double alpha) noexcept nogil:
 cdef inline double celu_grad(double x, double alpha) noexcept nogil:
     cdef double xn = 0.0 if x > 0.0 else x
     cdef double q = xn / alpha
-    cdef double r = mul_exp(exp(q), q, _celu_residual(xn, alpha, q) / alpha, 1.0)
+    cdef double r = exp_mul(q, _celu_residual(xn, alpha, q) / alpha, 1.0)
     return 1.0 if x > 0.0 else r
 
 cdef inline double celu_grad2(double x, double alpha) noexcept nogil:
     cdef double xn = 0.0 if x > 0.0 else x
     cdef double q = xn / alpha
-    cdef double r = mul_exp(exp(q), q, _celu_residual(xn, alpha, q) / alpha, 1.0 / alpha)
+    # 1 / alpha overflows for alpha < 1 / DBL_MAX (subnormal alphas): below 1e-307
+    # the factor is carried as 2^-64 / alpha (alpha * 2^64 is exact) and 2^64 is
+    # applied last, exactly unless the result is below 2^-958.  (Not 1 / alpha =
+    # inf: inf * 0 in mul_exp's correction made celu''(0) NaN, not inf.)
+    cdef double s = 18446744073709551616.0 if alpha < 1e-307 else 1.0
+    cdef double r = exp_mul(q, _celu_residual(xn, alpha, q) / alpha, 1.0 / (alpha * s)) * s
     return 0.0 if x > 0.0 else r
 
 
@@ -300,13 +305,11 @@ cdef inline double softplus_fn(double x, double beta) noexcept nogil:
     # Straight-line: both signs computed, one selected (vectorizes).
     cdef double p = beta * x
     cdef double pl = two_prod_lo(beta, x, p)
-    cdef double e = exp(-fabs(p))            # never exp(+p): no overflow
-    cdef double r = x + log1p(e) / beta      # p > 0
-    if p <= 0.0:                             # (a select: both sides computed)
-        r = log1p(mul_exp(e, p, pl, 1.0)) / beta
-    if p < -700.0:
-        r = mul_exp(e, p, pl, 1.0 / beta)    # log1p(e) = e here
-    return r
+    # e = exp(-|p + pl|) (never exp(+p): no overflow), one exp for both signs.
+    cdef double e = exp_mul(-fabs(p), -pl if p > 0.0 else pl, 1.0)
+    cdef double r = log1p(e) / beta
+    r = x + r if p > 0.0 else r
+    return e / beta if p < -700.0 else r     # log1p(e) = e here
 
 cdef inline double softplus_grad(double x, double beta) noexcept nogil:
     cdef double p = beta * x
@@ -319,6 +322,8 @@ cdef inline double softplus_grad2(double x, double beta) noexcept nogil:
 
 # ---------------------------------------------------------------- swish, silu, mish
 cdef inline double swish_fn(double x, double beta) noexcept nogil:
+    if beta == 0.0:
+        return 0.5 * x                       # x sigmoid(0), also at +-inf (not inf * 0)
     if have_ext() & (fabs(beta * x) <= 800.0):
         return _swish_ext(x, beta, 0)
     cdef double p = beta * x
@@ -330,9 +335,12 @@ cdef inline double swish_grad(double x, double beta) noexcept nogil:
     # sigmoid(p) * (1 + p * (1 - sigmoid(p))), p = beta x
     if have_ext() & (fabs(beta * x) <= 800.0):
         return _swish_ext(x, beta, 1)
-    # Straight-line: both signs computed, one selected (vectorizes).
-    cdef double p = beta * x
-    cdef double pl = two_prod_lo(beta, x, p)
+    # Straight-line: both signs computed, one selected (vectorizes).  x = +-inf
+    # enters as +-DBL_MAX, so that beta = 0 gives p = 0 (sigmoid(0) = 1/2), not
+    # 0 * inf; NaN stays NaN.
+    cdef double xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
+    cdef double p = beta * xc
+    cdef double pl = two_prod_lo(beta, xc, p)
     cdef double e = exp(-fabs(p))
     cdef double t = 1.0 + e
     cdef double r_pos = (1.0 + p * e / t) / t
@@ -357,7 +365,9 @@ cdef inline double swish_grad2(double x, double beta) noexcept nogil:
     e = exp(-a)
     m = -expm1(-a)
     t = 1.0 + e
-    return mul_exp(e, -a, -al, beta * (2.0 * t - a * m) / (t * t * t))
+    # beta * (...): not (beta * ...) / t^3, which overflows for beta near DBL_MAX
+    # where the result is finite (and then inf * 0 in mul_exp: NaN at x = 0)
+    return mul_exp(e, -a, -al, beta * ((2.0 * t - a * m) / (t * t * t)))
 
 cdef inline double mish_fn(double x) noexcept nogil:
     # tanh(softplus(x)) = n / (n + 2), n = w (w + 2), w = exp(x)  (x <= 0)
@@ -456,7 +466,7 @@ cdef inline double _std_normal_pdf_mul(double x, double f) noexcept nogil:
     """f * phi(x) = f * exp(-x^2 / 2) / sqrt(2 pi), with -x^2/2 exact."""
     cdef double lo, h
     h = _neg_half_square(x, &lo)
-    return mul_exp(exp(h), h, lo, f * INV_SQRT_2PI)
+    return exp_mul(h, lo, f * INV_SQRT_2PI)
 
 cdef inline double gelu_fn(double x) noexcept nogil:
     cdef double r

@@ -36,9 +36,9 @@ import threading
 import numpy as np
 
 import fastact
-from fastact import _loops
+from fastact import _loops, _thresholds
 
-N = 3 * _loops.PARALLEL_THRESHOLD + 7          # above the threshold: thread teams
+N = _thresholds.EVERY_OP_THREADED + 7         # above every threshold: thread teams
 CASES = [
     ("gelu", lambda x: fastact.gelu(x)),
     ("gelu.grad tanh", lambda x: fastact.gelu.grad(x, "tanh")),

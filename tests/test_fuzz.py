@@ -378,9 +378,10 @@ def outs(draw, value, overlap, tmpdir):
     if kind == "masked":
         return np.ma.masked_array(fill, mask=False), status, "out masked"
     if kind == "matrix" and len(shape) == 2:
-        # "either": np.matrix is an ndarray of the right shape and dtype, but
-        # fastact may refuse it (see the report: ValueError from the loop call).
-        return _matrix(fill), "either" if supported else "invalid", "out matrix"
+        # np.matrix is an ndarray of the right shape and dtype: valid in every
+        # layout (it was refused with a Cython buffer error when it could be
+        # written directly).
+        return _matrix(fill), status, "out matrix"
     if kind == "wrong dtype":
         wrong = draw(st.sampled_from([d for d in ("f2", "f4", "f8", "i8", "c16", "O")
                                       if np.dtype(d) != rdt]))
@@ -513,7 +514,7 @@ def check_call(name, op, x, value, params, out, out_status, desc):
     assert _bits_equal_nan(got, same), (
         f"{where}: differs from the same call on a clean contiguous copy\n"
         f" x   = {clean.ravel()[:8]}\n got = {got.ravel()[:8]}\n want= {same.ravel()[:8]}")
-    if rdt != np.float64 and got.size and not known_float32_finding(name, op, params):
+    if rdt != np.float64 and got.size:
         ok = _close_ulps(got, ref64, rdt, 2 if rdt == np.float32 else 1)
         i = np.flatnonzero(~ok.ravel())
         assert not i.size, (
@@ -529,49 +530,81 @@ def check_call(name, op, x, value, params, out, out_status, desc):
 
 
 # ---------------------------------------------------------------------------
-# Known findings (reported; the kernels are not this module's to fix): with
-# extreme parameters the float32 loops (SIMD and so float16 too) give NaN or 0
-# where the float64 result is finite and representable.  (celu.grad2 with
-# alpha=1e-300 and softplus.grad2 with beta=1e200 were here: fixed by the
-# underflow guard of mul_exp in the vector path.)  The fuzz still holds
-# these calls to the same-dtype bit-for-bit check; test_known_float32_findings
-# holds them to the float64 result (strict xfail: it fails once fixed, and then
-# this predicate goes).
+# Findings with extreme parameters, fixed in the kernels (they were strict xfails
+# here): the float32 vector loops gave 0 for elu'(-750) and elu''(-750) with
+# alpha = 1e300 (exp(-750) flushed to 0 before the product; now the exponent is
+# shifted and 2^-512 applied last), NaN for swish''(0) with beta = 1.7e308 (beta
+# * 4 overflowed, then inf * 0); every loop gave NaN for celu''(0) with a
+# subnormal alpha (1 / alpha = inf, then inf * 0), and NaN for swish(+-inf) and
+# swish'(+-inf) with beta = 0 (0 * inf).  Checked against mpmath in both dtypes,
+# not only float32 against float64 (NaN would match NaN there).
 # ---------------------------------------------------------------------------
 
-def _first(params, default):
-    try:
-        return abs(float(params[0])) if params else default
-    except (TypeError, ValueError, OverflowError):
-        return default
-
-
-def known_float32_finding(name, op, params):
-    p = _first(params, 1.0)
-    return (
-        (name == "elu" and op in ("grad", "grad2") and p > 1e250)
-        or (name == "swish" and op == "grad2" and p > 1e306)
-    )
-
-
-KNOWN_REPRODUCERS = {
-    "elu.grad(alpha=1e300) at -750: 0, not 1.9e-26": ("elu", "grad", (1e300,), -750.0),
-    "elu.grad2(alpha=1e300) at -750: 0, not 1.9e-26": ("elu", "grad2", (1e300,), -750.0),
-    "swish.grad2(beta=1.7e308) at 0: NaN, not inf": ("swish", "grad2", (1.7e308,), 0.0),
+DBL_MAX = float(np.finfo(np.float64).max)
+EXTREME_REPRODUCERS = {
+    "elu.grad(alpha=1e300) at -750": ("elu", "grad", {"alpha": 1e300}, -750.0),
+    "elu.grad2(alpha=1e300) at -750": ("elu", "grad2", {"alpha": 1e300}, -750.0),
+    "elu.grad(alpha=-DBL_MAX) at -750": ("elu", "grad", {"alpha": -DBL_MAX}, -750.0),
+    "elu.grad2(alpha=DBL_MAX) at -800": ("elu", "grad2", {"alpha": DBL_MAX}, -800.0),
+    "swish.grad2(beta=1.7e308) at 0": ("swish", "grad2", {"beta": 1.7e308}, 0.0),
+    "swish.grad2(beta=-DBL_MAX) at -0": ("swish", "grad2", {"beta": -DBL_MAX}, -0.0),
+    "celu.grad2(alpha=5e-324) at 0": ("celu", "grad2", {"alpha": 5e-324}, 0.0),
+    "celu.grad2(alpha=1e-310) at 0": ("celu", "grad2", {"alpha": 1e-310}, 0.0),
+    "celu.grad2(alpha=1e-310) at -1e-309": ("celu", "grad2", {"alpha": 1e-310}, -1e-309),
+    "celu.grad2(alpha=5e-324) at -2e-322": ("celu", "grad2", {"alpha": 5e-324}, -2e-322),
 }
 
 
-@pytest.mark.xfail(strict=True, reason="known float32 findings with extreme parameters")
-@pytest.mark.parametrize("label", sorted(KNOWN_REPRODUCERS))
-def test_known_float32_findings(label):
-    name, op, params, x = KNOWN_REPRODUCERS[label]
-    assert known_float32_finding(name, op, params)
-    got = _call(name, op, np.array([x], np.float32), params, None)
-    want = _call(name, op, np.array([x], np.float64), params, None)
-    assert _close_ulps(got, want, np.dtype(np.float32), 2).all(), (got, want)
+def _mp_reference():
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import mp_reference
+    return mp_reference
 
 
-PARAM_GRID = [1e-300, 1e-200, 1e-100, 1e-45, 1e-40, 1e-38, 1e-30, 1e-10, 1e-5, 0.5, 1.0, 2.0,
+def _ulp_errors(name, op, params, x, got, dtype):
+    """ULP errors of got (array of dtype) at x against mpmath (mp_reference.REF)."""
+    R = _mp_reference()
+    from mpmath import mp, mpf
+    errs = []
+    for xi, yi in zip(np.asarray(x, dtype).tolist(), np.asarray(got).tolist()):
+        with mp.workdps(60):
+            t = R.REF[name][op](mpf(xi), **{k: mpf(v) for k, v in params.items()})
+        errs.append(math.inf if math.isnan(yi) else R.ulp_error(yi, t, R.ulp(t, dtype), dtype))
+    return np.array(errs)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("label", sorted(EXTREME_REPRODUCERS))
+def test_extreme_parameter_reproducers(label, dtype):
+    name, op, params, x = EXTREME_REPRODUCERS[label]
+    xs = np.array([x], dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = getattr(fastact.FUNCTIONS[name], op)(xs, **params)
+    err = _ulp_errors(name, op, params, xs, got, dtype)
+    bound = 2 if dtype == "float32" else {"fn": 2, "grad": 3, "grad2": 4}[op]   # README
+    assert err[0] <= bound, (label, dtype, got[0], err[0])
+
+
+@pytest.mark.parametrize("alpha", [1e200, 1e300, -1e300, 1.7e308, DBL_MAX, -DBL_MAX])
+@pytest.mark.parametrize("op", ["grad", "grad2"])
+def test_float32_elu_tail_huge_alpha(op, alpha):
+    """float32 elu' and elu'' = alpha exp(x) through the whole range where exp(x)
+    underflows in double but alpha exp(x) is a float32 number, normal or
+    subnormal (x down to -830), and beyond (0), within 2 ULP of mpmath."""
+    xs = np.concatenate([np.linspace(-830, -690, 281), [-745.5, -1000, -1099, -1101, -1499,
+                                                        -1501, -1e4, -np.inf]]).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = getattr(fastact.elu, op)(xs, alpha=alpha)
+    err = _ulp_errors("elu", op, {"alpha": alpha}, xs[:-1], got[:-1], "float32")
+    bad = np.flatnonzero(~(err <= 2))
+    assert not bad.size, [(float(xs[i]), float(got[i]), err[i]) for i in bad[:5]]
+    assert got[-1] == 0 and np.signbit(got[-1]) == (alpha < 0)
+
+
+PARAM_GRID = [5e-324, 1e-310, 1e-300, 1e-200, 1e-100, 1e-45, 1e-40, 1e-38, 1e-30, 1e-10, 1e-5, 0.5, 1.0, 2.0,
               1e5, 1e10, 1e30, 1e38, 1e40, 1e100, 1e200, 1e300, 1.7e308]
 X_GRID = np.array([-1e30, -750, -100, -50, -10, -3, -1, -0.66, -1e-3, -1e-30, -1e-45, 0, 1e-45,
                    1e-30, 1e-3, 0.66, 1, 3, 10, 50, 100, 750, 1e30, np.inf, -np.inf, np.nan],
@@ -580,8 +613,9 @@ X_GRID = np.array([-1e30, -750, -100, -50, -10, -3, -1, -0.66, -1e-3, -1e-30, -1
 
 @pytest.mark.parametrize("name", sorted(PARAMS))
 def test_float32_extreme_parameters_match_float64(name):
-    """Every parameter of the grid (tiny to huge, both signs where allowed) and
-    every op: float32 within 2 ULP of float64, apart from the known findings."""
+    """Every parameter of the grid (subnormal to huge, both signs where allowed)
+    and every op: float32 within 2 ULP of float64, and no NaN where the input is
+    not NaN (NaN would match a float64 NaN)."""
     import itertools
 
     domains = [d for _, d in PARAMS[name]]
@@ -595,13 +629,14 @@ def test_float32_extreme_parameters_match_float64(name):
         if param_status(name, params) != "valid":
             continue
         for op in ("fn", "grad", "grad2", "grad_weight"):
-            if (name, op) not in METHODS or known_float32_finding(name, op, params):
+            if (name, op) not in METHODS:
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 got = _call(name, op, X_GRID, params, None)
                 want = _call(name, op, X_GRID.astype(np.float64), params, None)
-            bad = np.flatnonzero(~_close_ulps(got, want, np.dtype(np.float32), 2))
+            bad = np.flatnonzero(~_close_ulps(got, want, np.dtype(np.float32), 2)
+                                 | (np.isnan(want) & ~np.isnan(X_GRID)))
             if bad.size:
                 i = bad[0]
                 failures.append(f"{name}.{op}{params} at x={X_GRID[i]}: float32 {got[i]}, "
@@ -695,3 +730,38 @@ def test_huge_integer_parameter_raises_value_or_type_error():
                  lambda: fastact.ELU(alpha=10**400)):
         with pytest.raises((TypeError, ValueError)):
             call()
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 5), (4, 1), (3, 4)])
+@pytest.mark.parametrize("layout", ["C", "F", "T", "list", "matrix"])
+def test_matrix_out(layout, shape):
+    """np.matrix as out= works for every input layout (it was a Cython buffer
+    error, "Buffer has wrong number of dimensions", where out could be written
+    directly: a matrix stays 2-d when reshaped to 1-d)."""
+    base = np.linspace(-3, 3, int(np.prod(shape))).reshape(shape)
+    x = {"C": base, "F": np.asfortranarray(base), "T": np.ascontiguousarray(base.T).T,
+         "list": base.tolist(), "matrix": _matrix(base)}[layout]
+    for name, op in [("elu", "fn"), ("gelu", "grad"), ("swish", "grad2")]:
+        m = fastact.FUNCTIONS[name]
+        f = m if op == "fn" else getattr(m, op)
+        for dtype in (np.float64, np.float32):
+            xs = np.asarray(x, dtype) if layout != "list" else x
+            rdt = np.float64 if layout == "list" else dtype
+            out = _matrix(np.full(shape, SENTINEL, rdt))
+            res = f(xs, out=out)
+            assert res is out and type(res) is np.matrix
+            assert _bits_equal_nan(np.asarray(out), f(np.array(np.asarray(xs), order="C")))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_swish_beta_zero_at_infinity(dtype):
+    """swish with beta = 0 is x / 2: its limits at +-inf are +-inf, 1/2 and 0
+    (they were NaN: beta * x = 0 * inf; found by the NaN check of
+    test_float32_extreme_parameters_match_float64)."""
+    x = np.array([-np.inf, -1e4, 0.0, 3.0, np.inf], dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for beta in (0.0, -0.0):
+            assert fastact.swish(x, beta).tolist() == (x.astype(np.float64) / 2).tolist()
+            assert fastact.swish.grad(x, beta).tolist() == [0.5] * 5
+            assert fastact.swish.grad2(x, beta).tolist() == [0.0] * 5

@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 
 import fastact
+from fastact import _thresholds
 
 FREE_THREADED_BUILD = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 N_THREADS = 8
 ROUNDS = 12
-N = 40_000                      # above the loops' parallel threshold (32768)
+N = _thresholds.EVERY_OP_THREADED + 17          # above every op's thread threshold
 
 CASES = [
     ("gelu", lambda x, **k: fastact.gelu(x, **k), {}),

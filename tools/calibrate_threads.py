@@ -107,6 +107,11 @@ def render(table):
             lines.append(f"        {name!r}: {n},")
         lines.append("    },")
     lines.append("}")
+    lines += [
+        "",
+        "# The smallest size from which every op uses threads (the tests use it).",
+        "EVERY_OP_THREADED = max([DEFAULT] + [n for ops in THRESHOLDS.values() for n in ops.values()])",
+    ]
     return "\n".join(lines) + "\n"
 
 

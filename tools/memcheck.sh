@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Valgrind memcheck over fastact's kernel tests (issue 6, "Memory").
+#
+#   tools/memcheck.sh [quick|full] [extra pytest args...]
+#
+# Runs pytest under `valgrind --tool=memcheck` with PYTHONMALLOC=malloc (so that
+# every Python allocation is visible to memcheck) and the suppressions of
+# tools/memcheck.supp (CPython's own uninitialised reads, NumPy's, OpenBLAS's and
+# the dynamic loader's: noise outside fastact).  Leak checking is off: the RSS,
+# tracemalloc and refcount checks of tests/test_memory.py cover leaks, and an
+# interpreter's exit leaves many blocks behind by design.  What counts are
+# invalid reads and writes, uses of uninitialised values, invalid frees and
+# overlapping copies.  Exit status: 0 when memcheck reported no error, 99 when it
+# did (its log is $TMPDIR/fastact-memcheck.log, or $MEMCHECK_LOG), else pytest's status.
+#
+#   quick  tests/test_simd.py, tests/test_fused.py and two tests of test_api.py:
+#          every kernel and op of fastact._loops (float32 and float64) and of
+#          each SIMD module valgrind can run, serial and threaded, the fused
+#          loops, and out= overlapping the input (about 2 minutes; what
+#          tests/test_memcheck.py runs)
+#   full   quick plus tests/test_api.py (dtypes, shapes, strides, out=, overlap,
+#          scalars, errors; not test_large_arrays_equal_small, whose long double
+#          NumPy reference takes a third of the time under valgrind) and the
+#          test_accuracy.py tests of special values, NaN propagation and the
+#          float32 far tails (about 13 minutes on the 2-core development machine)
+#
+# Environment: PYTHON (default: python3), VALGRIND (default: valgrind),
+# FASTACT_SIMD (under valgrind, which has no AVX-512, fastact picks avx2 unless
+# capped: run once more with FASTACT_SIMD=baseline or none for those modules).
+#
+# Under valgrind, x87 long double arithmetic is done in double precision (a
+# documented valgrind limitation): float64 silu/swish/mish near x = -710, which
+# use it for the range, come out 0 there, so `full` leaves out the float64 far
+# tails of test_accuracy.py; any other test failure gives pytest's status (1).
+set -u
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+mode="${1:-quick}"
+[ $# -gt 0 ] && shift
+PYTHON="${PYTHON:-python3}"
+VALGRIND="${VALGRIND:-valgrind}"
+log="${MEMCHECK_LOG:-${TMPDIR:-/tmp}/fastact-memcheck.log}"
+
+case "$mode" in
+  quick)
+    tests=(tests/test_simd.py tests/test_fused.py tests/test_api.py
+           -k "not test_api or float_dtypes_native or partial_overlap") ;;
+  full)
+    tests=(tests/test_simd.py tests/test_fused.py tests/test_api.py tests/test_accuracy.py
+           -k "not large_arrays_equal_small and (not test_accuracy or special_values or nan_propagation or (far_derivatives and not float64))") ;;
+  *) echo "usage: $0 [quick|full] [pytest args...]" >&2; exit 2 ;;
+esac
+
+cd "$root" || exit 2
+start=$(date +%s)
+PYTHONMALLOC=malloc PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" \
+  "$VALGRIND" --tool=memcheck --leak-check=no --track-origins=no \
+    --error-exitcode=99 --num-callers=30 \
+    --suppressions="$here/memcheck.supp" --log-file="$log" \
+    "$PYTHON" -m pytest -q -p no:cacheprovider -p no:randomly "${tests[@]}" "$@"
+status=$?
+end=$(date +%s)
+summary="$(grep -h "ERROR SUMMARY" "$log" | tail -n 1)"
+echo "memcheck: $mode, $((end - start)) s; ${summary#==*== }  (log: $log)"
+exit $status
