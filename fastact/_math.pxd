@@ -85,7 +85,8 @@ cdef extern from * nogil:
     double fa_fma(double, double, double)
     # 1 where long double is x87 extended and the module is not a vector one.
     const int FASTACT_USE_EXT
-    # 1: results in the double subnormal range are rounded once (float64 only).
+    # 1: results in the double subnormal range are rounded once, and corrections
+    # that only double precision needs are made (0 in the vector modules).
     const int FASTACT_EXACT_TAILS
 
 

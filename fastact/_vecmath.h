@@ -5,8 +5,9 @@
  * exponent, and selects (ternaries) that the compiler if-converts (with
  * -fno-trapping-math, which keeps NaN and infinity semantics, unlike
  * -ffast-math).  Accuracy: a few double ULP (exp, expm1, log1p on [0, 1],
- * tanh, atan) and ~1e-14 relative for erfc: far below the float32 ULP, which
- * is what the vector loops compute (see fastact/_math.pxd).
+ * tanh, atan; enough for the float64 loops of _spec.VECTOR_FLOAT64, within
+ * their ULP bounds) and ~1e-11 relative for erfc (used by gelu only, whose
+ * vector loops are float32 only: far below a float32 ULP).
  */
 #ifndef FASTACT_VECMATH_H
 #define FASTACT_VECMATH_H
@@ -189,7 +190,8 @@ static inline double fa_vatan(double x)
 }
 
 /* erfc(z) = t exp(-z^2 + P(t)), t = 2 / (2 + |z|), P a Chebyshev series in
- * 2t - 1 (fitted to mpmath; ~1e-14 relative); erfc(-z) = 2 - erfc(z). */
+ * 2t - 1 (fitted to mpmath; ~1e-14 relative with all 28 terms, ~1e-11 with the
+ * 18 used); erfc(-z) = 2 - erfc(z). */
 static const double fa_erfc_cheb[28] = {
     -1.3026537197817094,
     0.6419697923564902,
@@ -230,8 +232,9 @@ static inline double fa_verfc(double z)
     /* Clenshaw, unrolled by hand: an inner loop would stop the outer loop from
      * vectorizing. */
 #define FA_CLENSHAW(j) tmp = 2.0 * y * b1 - b2 + fa_erfc_cheb[j]; b2 = b1; b1 = tmp;
-    FA_CLENSHAW(27) FA_CLENSHAW(26) FA_CLENSHAW(25) FA_CLENSHAW(24) FA_CLENSHAW(23)
-    FA_CLENSHAW(22) FA_CLENSHAW(21) FA_CLENSHAW(20) FA_CLENSHAW(19) FA_CLENSHAW(18)
+    /* Terms 0-17 only: the rest sum to < 1e-11 in P, i.e. < 1e-11 relative in
+     * erfc -- enough for the only loops that use it, the float32 gelu ones
+     * (float64 gelu is never in _spec.VECTOR_FLOAT64: tests/test_simd.py). */
     FA_CLENSHAW(17) FA_CLENSHAW(16) FA_CLENSHAW(15) FA_CLENSHAW(14) FA_CLENSHAW(13)
     FA_CLENSHAW(12) FA_CLENSHAW(11) FA_CLENSHAW(10) FA_CLENSHAW(9) FA_CLENSHAW(8)
     FA_CLENSHAW(7) FA_CLENSHAW(6) FA_CLENSHAW(5) FA_CLENSHAW(4) FA_CLENSHAW(3)
