@@ -66,11 +66,14 @@ import sys, tarfile
 names = {n.split("/", 1)[1] for n in tarfile.open(sys.argv[1]).getnames() if "/" in n}
 need = ["LICENSE", "README.md", "pyproject.toml", "setup.py", "MANIFEST.in",
         "fastact/_spec.py", "fastact/_loops.pyx.tp", "fastact/kernels.pxd",
-        "fastact/_math.pxd", "fastact/_openmp.h", "fastact/py.typed", "fastact/__init__.pyi",
+        "fastact/_math.pxd", "fastact/_openmp.h", "fastact/_call.pyx", "fastact/_thresholds.py",
+        "fastact/py.typed", "fastact/__init__.pyi",
         "tests/test_cimport.py", "tests/downstream/fastact_example.pyx",
         "tools/build_wheels.sh", "tools/wheels/check_openmp.py"]
 missing = [n for n in need if n not in names]
-generated = [n for n in names if (n.startswith("fastact/") and n.endswith((".pyx", ".c")))
+# Generated at build time: the rendered loop modules and every C file.
+generated = [n for n in names if n.startswith(("fastact/_loops.pyx", "fastact/_vloops_"))
+             or (n.startswith("fastact/") and n.endswith(".c"))
              or n.endswith((".so", ".pyd", ".pyc"))]
 print(f"{sys.argv[1].rsplit('/', 1)[-1]}: {len(names)} entries")
 if missing or generated:
