@@ -72,7 +72,7 @@ need = ["LICENSE", "README.md", "pyproject.toml", "setup.py", "MANIFEST.in",
         "tools/build_wheels.sh", "tools/wheels/check_openmp.py"]
 missing = [n for n in need if n not in names]
 # Generated at build time: the rendered loop modules and every C file.
-generated = [n for n in names if n.startswith(("fastact/_loops.pyx", "fastact/_vloops_"))
+generated = [n for n in names if n == "fastact/_loops.pyx" or n.startswith("fastact/_vloops_")
              or (n.startswith("fastact/") and n.endswith(".c"))
              or n.endswith((".so", ".pyd", ".pyc"))]
 print(f"{sys.argv[1].rsplit('/', 1)[-1]}: {len(names)} entries")
