@@ -110,6 +110,8 @@ for v in "${versions[@]}"; do
     "$w/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$repaired[test]"
     cp -r "$w/src/tests" "$w/run/tests"
     mkdir -p "$w/run/tools/wheels" && cp "$w/src/tools/wheels/check_openmp.py" "$w/run/tools/wheels/"
+    # tests/test_memcheck.py runs valgrind through tools/memcheck.sh (on the wheel).
+    cp "$w/src/tools/memcheck.sh" "$w/src/tools/memcheck.supp" "$w/run/tools/"
     (
         cd "$w/run"
         export OMP_NUM_THREADS=2
