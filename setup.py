@@ -31,9 +31,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PKG = os.path.join(HERE, "fastact")
 
 
-# The float32 loops are compiled once per SIMD level, with the branch-free math
-# of _vecmath.h (FASTACT_VECTOR_MATH), and the best module the CPU supports is
-# loaded at import (fastact/_simd.py).  The wheels themselves target the
+# The vector loops are compiled once per SIMD level, with the branch-free math
+# of _vecmath.h (FASTACT_VECTOR_MATH): float32 in fastact._vloops_<level>, float64
+# (some kernels, FMA levels) in fastact._vloops_f64_<level>; the best level the
+# CPU supports is loaded at import (fastact/_simd.py).  The wheels themselves target the
 # platform's baseline ISA; only these modules use wider instructions.
 ISA_FLAGS = {
     "baseline": {"unix": [], "msvc": []},
@@ -56,13 +57,13 @@ def simd_levels():
 VECTOR_FLOAT64 = runpy.run_path(os.path.join(PKG, "_spec.py"))["VECTOR_FLOAT64"]
 
 
-def render(dst_name, **namespace):
-    """fastact/_loops.pyx.tp -> fastact/<dst_name>.pyx, from the kernel spec."""
+def render(dst_name, only=None, **namespace):
+    """fastact/_loops.pyx.tp -> fastact/<dst_name>.pyx, from the kernel spec (the
+    kernels named in ``only``, default all)."""
     spec = runpy.run_path(os.path.join(PKG, "_spec.py"))
+    kernels = {k: v for k, v in spec["KERNELS"].items() if only is None or k in only}
     with open(os.path.join(PKG, "_loops.pyx.tp")) as f:
-        text = tempita_sub(
-            f.read(), kernels=spec["KERNELS"], ops_of=spec["kernel_ops"], **namespace
-        )
+        text = tempita_sub(f.read(), kernels=kernels, ops_of=spec["kernel_ops"], **namespace)
     text = "# Generated from _loops.pyx.tp by setup.py: edit the template.\n" + text
     dst = os.path.join(PKG, dst_name + ".pyx")
     if not os.path.exists(dst) or open(dst).read() != text:
@@ -164,7 +165,7 @@ class BuildExt(build_ext):
 extensions = [
     Extension(
         "fastact._loops",
-        [render("_loops", ftype="floating", vector_float64=(), module_doc=(
+        [render("_loops", ftype="floating", module_doc=(
             "Accurate elementwise loops, float32 and float64 (C library math, x87 "
             "extended precision where sums cancel), generated from _loops.pyx.tp."))],
         include_dirs=[PKG, HERE],
@@ -183,19 +184,32 @@ extensions.append(
                        ("NPY_TARGET_VERSION", "NPY_1_21_API_VERSION")],
     )
 )
+# A header the .pyx files do not name: a change to it must rebuild the modules.
+VECMATH_H = os.path.join(PKG, "_vecmath.h")
 for _isa in simd_levels():
-    _ext = Extension(
+    # float32: every kernel, with the float32 tier of _vecmath.h (shorter series).
+    extensions.append(Extension(
         f"fastact._vloops_{_isa}",
-        [render(f"_vloops_{_isa}", ftype="float",
-                vector_float64=VECTOR_FLOAT64 if _isa != "baseline" else (),
-                module_doc=(
-            f"Vectorized loops ({_isa}), generated from _loops.pyx.tp: the same kernels "
-            "over the branch-free math of _vecmath.h; float32 for every kernel, "
-            "float64 for those of _spec.VECTOR_FLOAT64."))],
+        [render(f"_vloops_{_isa}", ftype="float", module_doc=(
+            f"Vectorized float32 loops ({_isa}), generated from _loops.pyx.tp: the same "
+            "kernels over the branch-free math of _vecmath.h at float32 accuracy."))],
         include_dirs=[PKG, HERE],
-        define_macros=[("FASTACT_VECTOR_MATH", "1")],
-    )
-    extensions.append(_ext)
+        depends=[VECMATH_H],
+        define_macros=[("FASTACT_VECTOR_MATH", "1"), ("FASTACT_FLOAT32_MATH", "1")],
+    ))
+    # float64: the kernels of _spec.VECTOR_FLOAT64, at the levels with FMA (the
+    # double-double corrections need it), with the full-accuracy vector math.
+    if _isa != "baseline":
+        extensions.append(Extension(
+            f"fastact._vloops_f64_{_isa}",
+            [render(f"_vloops_f64_{_isa}", only=VECTOR_FLOAT64, ftype="double",
+                    module_doc=(
+                f"Vectorized float64 loops ({_isa}), generated from _loops.pyx.tp: the "
+                "kernels of _spec.VECTOR_FLOAT64 over the branch-free math of _vecmath.h."))],
+            include_dirs=[PKG, HERE],
+            depends=[VECMATH_H],
+            define_macros=[("FASTACT_VECTOR_MATH", "1")],
+        ))
 
 setup(
     ext_modules=cythonize(

@@ -38,7 +38,7 @@ def loop_pair(kernel, op):
     """
     name = f"{kernel}_{op}"
     vec = _simd.FLOAT32_LOOPS
-    f64_module = vec if _simd.vector_float64(kernel) else _loops
+    f64_module = _simd.FLOAT64_LOOPS if _simd.vector_float64(kernel) else _loops
     pair = (_specialize(getattr(vec, name), "float"),
             _specialize(getattr(f64_module, name), "double"))
     from fastact._call import Loop                     # _call imports this module

@@ -36,9 +36,9 @@ cdef extern from *:
 # include path):
 # * fastact._loops and downstream builds: the C library, and x87 extended
 #   precision (where long double is that) for the kernels whose sums cancel;
-# * the vector modules (FASTACT_VECTOR_MATH, float32 loops only): the branch-free
-#   functions of _vecmath.h, which vectorize; their few-ULP double errors are
-#   ~2^-29 of a float32 ULP.
+# * the vector modules (FASTACT_VECTOR_MATH): the branch-free functions of
+#   _vecmath.h, which vectorize; a few double ULP in the float64 modules, < 2e-9
+#   relative (0.03 float32 ULP) in the float32 ones (FASTACT_FLOAT32_MATH).
 cdef extern from * nogil:
     """
     #ifndef FASTACT_MATHLIB_H
@@ -56,6 +56,11 @@ cdef extern from * nogil:
     #define fa_atan fa_vatan
     #define FASTACT_USE_EXT 0
     #define FASTACT_EXACT_TAILS 0
+    #ifdef FASTACT_FLOAT32_MATH
+    #define FASTACT_FLOAT32 1
+    #else
+    #define FASTACT_FLOAT32 0
+    #endif
     #if defined(__FMA__) || defined(__aarch64__) || defined(_M_ARM64)
     #define fa_fma fma                  /* one instruction */
     #else
@@ -73,6 +78,7 @@ cdef extern from * nogil:
     #define fa_atan atan
     #define FASTACT_USE_EXT (LDBL_MANT_DIG == 64)
     #define FASTACT_EXACT_TAILS 1
+    #define FASTACT_FLOAT32 0
     #endif
     #endif
     """
@@ -88,6 +94,10 @@ cdef extern from * nogil:
     # 1: results in the double subnormal range are rounded once, and corrections
     # that only double precision needs are made (0 in the vector modules).
     const int FASTACT_EXACT_TAILS
+    # 1 in the float32 vector modules: results are rounded to float32, so the
+    # compensations that only a float64 result needs (second divisions, low
+    # parts of sums) are left out.
+    const int FASTACT_FLOAT32
 
 
 cdef inline double two_prod_lo(double a, double b, double hi) noexcept nogil:
@@ -105,6 +115,8 @@ cdef inline double div_dd(double ah, double al, double bh, double bl) noexcept n
     return), so that loops calling it vectorize.
     """
     cdef double q = ah / bh
+    if FASTACT_FLOAT32:
+        return q
     cdef double r = fa_fma(-q, bh, ah) + al - q * bl
     cdef double c = q + r / bh
     return c if fabs(q) <= DBL_MAX else q   # inf or NaN: no remainder to correct
@@ -168,6 +180,8 @@ cdef inline double logistic_mul(double p, double pl, double f) noexcept nogil:
     """
     cdef bint neg = p < 0.0
     cdef double e = fa_exp(-fabs(p))
+    if FASTACT_FLOAT32:
+        return (f * e if neg else f) / (1.0 + e)
     # p >= 0: e <= 1 moves the result by less than its own size, pl is irrelevant
     cdef double el = e * pl if neg else 0.0
     cdef double t = 1.0 + e
@@ -194,7 +208,8 @@ cdef inline double logistic_d1(double p, double pl, double f) noexcept nogil:
     cdef double t = 1.0 + e
     cdef double tl = e - (t - 1.0)      # 1 + e = t + tl exactly
     cdef double g = f / (t * t)
-    g = fa_fma(-2.0 * g, tl / t, g)        # first-order correction for tl
+    if not FASTACT_FLOAT32:
+        g = fa_fma(-2.0 * g, tl / t, g)    # first-order correction for tl
     return mul_exp(e, -a, -al, g)
 
 
@@ -207,7 +222,8 @@ cdef inline double logistic_d2(double p, double pl, double f) noexcept nogil:
     cdef double t = 1.0 + e
     cdef double tl = e - (t - 1.0)
     cdef double g = (f * m) / (t * t * t)
-    g = fa_fma(-3.0 * g, tl / t, g)
+    if not FASTACT_FLOAT32:
+        g = fa_fma(-3.0 * g, tl / t, g)
     g = mul_exp(e, -a, -al, g)
     return -g if p > 0.0 else g
 

@@ -1,8 +1,11 @@
 """Run-time choice of the vectorized loops (float32, and float64 of some kernels).
 
-The float32 loops are compiled once per SIMD level (baseline, AVX2+FMA,
-AVX-512); at import the best level that both the CPU supports and the build
-contains is chosen.  ``FASTACT_SIMD=baseline|avx2|avx512`` caps the level (to
+The vector loops are compiled once per SIMD level (baseline, AVX2+FMA,
+AVX-512): float32 for every kernel in ``fastact._vloops_<level>`` (math at
+float32 accuracy), float64 for the kernels of ``_spec.VECTOR_FLOAT64`` in
+``fastact._vloops_f64_<level>`` (AVX2 and AVX-512 only: their double-double
+corrections need FMA).  At import the best level that both the CPU supports and
+the build contains is chosen.  ``FASTACT_SIMD=baseline|avx2|avx512`` caps the level (to
 test or compare the lower ones); ``FASTACT_SIMD=none`` uses the scalar loops of
 ``fastact._loops`` (C library math) for float32 as well.
 """
@@ -58,12 +61,21 @@ def module(level):
     return _loops if level == "none" else importlib.import_module(f"fastact._vloops_{level}")
 
 
+def module_f64(level):
+    """The float64 vector loops of ``level`` (a supported level with FMA)."""
+    return importlib.import_module(f"fastact._vloops_f64_{level}")
+
+
 LEVEL, FLOAT32_LOOPS = _choose()
 
 
 def vector_float64(kernel, level=None):
-    """True if float64 KERNEL runs on the vector module of ``level`` (default:
+    """True if float64 KERNEL runs on the vector loops of ``level`` (default:
     the chosen one): the kernels of ``_spec.VECTOR_FLOAT64`` at the levels with
     FMA (AVX2, AVX-512), whose double-double corrections need it."""
     level = LEVEL if level is None else level
     return level in ("avx2", "avx512") and kernel in VECTOR_FLOAT64
+
+
+# The float64 loops of the kernels of VECTOR_FLOAT64 (None: the scalar ones).
+FLOAT64_LOOPS = module_f64(LEVEL) if vector_float64(VECTOR_FLOAT64[0]) else None

@@ -4,10 +4,15 @@
  * replacements are straight-line arithmetic, integer bit operations on the
  * exponent, and selects (ternaries) that the compiler if-converts (with
  * -fno-trapping-math, which keeps NaN and infinity semantics, unlike
- * -ffast-math).  Accuracy: a few double ULP (exp, expm1, log1p on [0, 1],
- * tanh, atan; enough for the float64 loops of _spec.VECTOR_FLOAT64, within
- * their ULP bounds) and ~1e-11 relative for erfc (used by gelu only, whose
- * vector loops are float32 only: far below a float32 ULP).
+ * -ffast-math).  Two accuracy tiers, one per kind of vector module:
+ *
+ * - float64 loops (fastact._vloops64_*): a few double ULP (exp, expm1, log1p on
+ *   [0, 1], tanh, atan; within the float64 ULP bounds of the kernels of
+ *   _spec.VECTOR_FLOAT64) and ~1e-14 relative for erfc;
+ * - float32 loops (fastact._vloops_*, FASTACT_FLOAT32_MATH): the same functions
+ *   with shorter series and no compensated divisions, < 2e-9 relative (erfc
+ *   1e-11), i.e. < 0.03 of a float32 ULP, at about half the cost.  The kernels still run in
+ *   double, so their range handling (tails, extreme parameters) is unchanged.
  */
 #ifndef FASTACT_VECMATH_H
 #define FASTACT_VECMATH_H
@@ -47,9 +52,15 @@ static inline double fa_pow2(double k)
     return fa_asdouble(fa_asuint(k + (FA_SHIFT + 1023.0)) << 52);
 }
 
-/* exp(r) - 1 for |r| <= ln2/2 + tiny: Taylor series to r^14 (error < 1e-17). */
+/* exp(r) - 1 for |r| <= ln2/2 + tiny: Taylor series to r^14 (error < 1e-17);
+ * for float32 results to r^9 (< 1e-11 relative: gelu' and silu' cancel a few
+ * hundredfold next to their zeros). */
 static inline double fa_expm1_reduced(double r)
 {
+#ifdef FASTACT_FLOAT32_MATH
+    double p = 1.0 / 362880.0;                      /* 1/9! */
+    p = p * r + 1.0 / 40320.0;
+#else
     double p = 1.0 / 87178291200.0;                 /* 1/14! */
     p = p * r + 1.0 / 6227020800.0;
     p = p * r + 1.0 / 479001600.0;
@@ -57,6 +68,7 @@ static inline double fa_expm1_reduced(double r)
     p = p * r + 1.0 / 3628800.0;
     p = p * r + 1.0 / 362880.0;
     p = p * r + 1.0 / 40320.0;
+#endif
     p = p * r + 1.0 / 5040.0;
     p = p * r + 1.0 / 720.0;
     p = p * r + 1.0 / 120.0;
@@ -80,6 +92,19 @@ static inline double fa_reduce(double x, double *k)
 
 static inline double fa_vexp(double x)
 {
+#ifdef FASTACT_FLOAT32_MATH
+    /* float32 results: double's subnormal range (x < -708) is flushed to 0,
+     * which leaves 2^k one factor.  It matters only for a product with a factor
+     * above 1e262, and the kernels form those through exp_mul (_math.pxd), whose
+     * argument stays above -708 here.  2^k = 2 * 2^(k - 1): k = 1024 near the
+     * overflow threshold. */
+    double xc = x < -708.0 ? -708.0 : (x > 710.0 ? 710.0 : x);
+    double k, r = fa_reduce(xc, &k);
+    double y = ((1.0 + fa_expm1_reduced(r)) * 2.0) * fa_pow2(k - 1.0);
+    y = x > 709.782712893384 ? 1.0 / 0.0 : y;
+    y = x < -708.0 ? 0.0 : y;
+    return x != x ? x : y;
+#else
     double xc = x < -1500.0 ? -1500.0 : (x > 1500.0 ? 1500.0 : x);
     double k, r = fa_reduce(xc, &k);
     double p = 1.0 + fa_expm1_reduced(r);
@@ -93,18 +118,25 @@ static inline double fa_vexp(double x)
     y = x > 709.782712893384 ? 1.0 / 0.0 : y;
     y = x < -745.2 ? 0.0 : y;
     return x != x ? x : y;
+#endif
 }
 
 static inline double fa_vexpm1(double x)
 {
     /* exp(x) - 1 = 2^k (e^r - 1) + (2^k - 1): no cancellation for any x. */
+#ifdef FASTACT_FLOAT32_MATH
+    /* fa_vexp's clamp: where a kernel takes exp and expm1 of the same argument
+     * (sigmoid'', swish'', tanh, ...), the compiler computes the reduction and
+     * the series once. */
+    double xc = x < -708.0 ? -708.0 : (x > 710.0 ? 710.0 : x);
+#else
     double xc = x < -60.0 ? -60.0 : (x > 710.0 ? 710.0 : x);
+#endif
     double k, r = fa_reduce(xc, &k);
     double em = fa_expm1_reduced(r);
     double k1 = k > 1000.0 ? 1000.0 : k;            /* 2^k = 2^k1 * 2^(k - k1) */
     double s1 = fa_pow2(k1), s2 = fa_pow2(k - k1);
-    double y = (s1 * em + (s1 - 1.0)) + s1 * em * (s2 - 1.0) + (s1 - 1.0) * 0.0;
-    y = k > 1000.0 ? (s1 * (em + 1.0)) * s2 : (s1 * em + (s1 - 1.0));
+    double y = k > 1000.0 ? (s1 * (em + 1.0)) * s2 : (s1 * em + (s1 - 1.0));
     y = x > 709.782712893384 ? 1.0 / 0.0 : y;
     y = x < -60.0 ? -1.0 : y;
     y = (x < 1e-300 && x > -1e-300) ? x : y;        /* keeps -0.0 and subnormals */
@@ -113,9 +145,21 @@ static inline double fa_vexpm1(double x)
 
 /* log(1 + y) for y in [0, 1] (the only range the kernels need: y = exp(-|p|)).
  * 2 atanh(s), s = y / (2 + y) in [0, 1/3]: odd series to s^41, with s carried
- * as s + sl (its rounding error would otherwise pass into the result whole). */
+ * as s + sl (its rounding error would otherwise pass into the result whole);
+ * for float32 results to s^15 and s alone (< 1e-9 relative). */
 static inline double fa_vlog1p01(double y)
 {
+#ifdef FASTACT_FLOAT32_MATH
+    double s = y / (2.0 + y), s2 = s * s;
+    double p = 1.0 / 15.0;
+    p = p * s2 + 1.0 / 13.0;
+    p = p * s2 + 1.0 / 11.0;
+    p = p * s2 + 1.0 / 9.0;
+    p = p * s2 + 1.0 / 7.0;
+    p = p * s2 + 1.0 / 5.0;
+    p = p * s2 + 1.0 / 3.0;
+    return 2.0 * s + 2.0 * s * (s2 * p);
+#else
     double t = 2.0 + y, tl = y - (t - 2.0);         /* 2 + y = t + tl exactly */
     double s = y / t, s2 = s * s;
     double sl = (FA_FMA(-s, t, y) - s * tl) / t;
@@ -140,20 +184,28 @@ static inline double fa_vlog1p01(double y)
     p = p * s2 + 1.0 / 5.0;
     p = p * s2 + 1.0 / 3.0;
     return 2.0 * s + (2.0 * sl + 2.0 * s * (s2 * p));
+#endif
 }
 
 /* tanh |x| = -m / (2 + m), m = expm1(-2|x|), below 0.55 (no cancellation);
- * above, 1 - 2e / (1 + e), e = exp(-2|x|) <= 1/3.  Both divisions compensated. */
+ * above, 1 - 2e / (1 + e), e = exp(-2|x|) <= 1/3.  Both divisions compensated
+ * (float64). */
 static inline double fa_vtanh(double x)
 {
     double a = x < 0.0 ? -x : x;
     double em = fa_vexpm1(-2.0 * a);                /* in (-1, 0] */
+#ifdef FASTACT_FLOAT32_MATH
+    /* float32: -m / (2 + m) for every |x|; its double rounding errors are
+     * ~2^-29 of a float32 ULP. */
+    double t = -em / (2.0 + em);
+#else
+    double e = fa_vexp(-2.0 * a);
     double d = 2.0 + em, dl = em - (d - 2.0);
     double t_small = fa_div2(-em, 0.0, d, dl);
-    double e = fa_vexp(-2.0 * a);
     double u = 1.0 + e, ul = e - (u - 1.0);
     double t_big = 1.0 - fa_div2(2.0 * e, 0.0, u, ul);
     double t = a < 0.55 ? t_small : t_big;
+#endif
     t = a > 20.0 ? 1.0 : t;
     t = x < 0.0 ? -t : t;
     return x != x ? x : t;
@@ -169,6 +221,10 @@ static inline double fa_vatan(double x)
     int mid = u > TAN_PI_12;                        /* atan(u) = pi/6 + atan(w) */
     double w = mid ? (u * SQRT3 - 1.0) / (u + SQRT3) : u;
     double w2 = w * w;
+    /* |w| <= tan(pi/12): series to w^27; for float32 results to w^13 (< 1e-9) */
+#ifdef FASTACT_FLOAT32_MATH
+    double p = 1.0 / 13.0;
+#else
     double p = -1.0 / 27.0;
     p = p * w2 + 1.0 / 25.0;
     p = p * w2 - 1.0 / 23.0;
@@ -177,6 +233,7 @@ static inline double fa_vatan(double x)
     p = p * w2 + 1.0 / 17.0;
     p = p * w2 - 1.0 / 15.0;
     p = p * w2 + 1.0 / 13.0;
+#endif
     p = p * w2 - 1.0 / 11.0;
     p = p * w2 + 1.0 / 9.0;
     p = p * w2 - 1.0 / 7.0;
@@ -191,7 +248,7 @@ static inline double fa_vatan(double x)
 
 /* erfc(z) = t exp(-z^2 + P(t)), t = 2 / (2 + |z|), P a Chebyshev series in
  * 2t - 1 (fitted to mpmath; ~1e-14 relative with all 28 terms, ~1e-11 with the
- * 18 used); erfc(-z) = 2 - erfc(z). */
+ * first 18, used for float32 results); erfc(-z) = 2 - erfc(z). */
 static const double fa_erfc_cheb[28] = {
     -1.3026537197817094,
     0.6419697923564902,
@@ -232,11 +289,19 @@ static inline double fa_verfc(double z)
     /* Clenshaw, unrolled by hand: an inner loop would stop the outer loop from
      * vectorizing. */
 #define FA_CLENSHAW(j) tmp = 2.0 * y * b1 - b2 + fa_erfc_cheb[j]; b2 = b1; b1 = tmp;
-    /* Terms 0-17 only: the rest sum to < 1e-11 in P, i.e. < 1e-11 relative in
-     * erfc -- enough for the only loops that use it, the float32 gelu ones
-     * (float64 gelu is never in _spec.VECTOR_FLOAT64: tests/test_simd.py). */
+#ifdef FASTACT_FLOAT32_MATH
+    /* Terms 0-17 only: the rest sum to < 1e-11 in P, i.e. relative in erfc;
+     * gelu' cancels ~1000-fold near its zero (x = -0.75), so float32 needs
+     * that much. */
     FA_CLENSHAW(17) FA_CLENSHAW(16) FA_CLENSHAW(15) FA_CLENSHAW(14) FA_CLENSHAW(13)
-    FA_CLENSHAW(12) FA_CLENSHAW(11) FA_CLENSHAW(10) FA_CLENSHAW(9) FA_CLENSHAW(8)
+    FA_CLENSHAW(12)
+#else
+    FA_CLENSHAW(27) FA_CLENSHAW(26) FA_CLENSHAW(25) FA_CLENSHAW(24) FA_CLENSHAW(23)
+    FA_CLENSHAW(22) FA_CLENSHAW(21) FA_CLENSHAW(20) FA_CLENSHAW(19) FA_CLENSHAW(18)
+    FA_CLENSHAW(17) FA_CLENSHAW(16) FA_CLENSHAW(15) FA_CLENSHAW(14) FA_CLENSHAW(13)
+    FA_CLENSHAW(12)
+#endif
+    FA_CLENSHAW(11) FA_CLENSHAW(10) FA_CLENSHAW(9) FA_CLENSHAW(8)
     FA_CLENSHAW(7) FA_CLENSHAW(6) FA_CLENSHAW(5) FA_CLENSHAW(4) FA_CLENSHAW(3)
     FA_CLENSHAW(2) FA_CLENSHAW(1)
 #undef FA_CLENSHAW
