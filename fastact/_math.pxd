@@ -23,13 +23,26 @@ cdef extern from "<float.h>":
 # the compensating 2^-512.  Verbatim C: a .pxd cannot initialise module variables.
 cdef extern from *:
     """
+    #include <string.h>
     static const double fastact_TAIL_SHIFT_HI = 354.891356446692;          /* 512 ln 2 */
     static const double fastact_TAIL_SHIFT_LO = 1.1873519686893054e-14;
     static const double fastact_TAIL_SCALE = 7.458340731200207e-155;       /* 2^-512 */
+    /* 2^k for an integer-valued double k in [-1022, 1023], from the bits of
+     * k + 1.5 * 2^52 + 1023 (no double-to-integer conversion, which AVX2 lacks
+     * for vectors). */
+    static inline double fastact_pow2(double k) {
+        double b = k + (6755399441055744.0 + 1023.0);
+        unsigned long long u;
+        memcpy(&u, &b, 8);
+        u <<= 52;
+        memcpy(&b, &u, 8);
+        return b;
+    }
     """
     const double TAIL_SHIFT_HI "fastact_TAIL_SHIFT_HI"
     const double TAIL_SHIFT_LO "fastact_TAIL_SHIFT_LO"
     const double TAIL_SCALE "fastact_TAIL_SCALE"
+    double pow2 "fastact_pow2"(double k) noexcept nogil
 
 # The elementary functions the kernels call, chosen per compiled module (verbatim
 # C, so that a downstream Cython build that cimports the kernels needs no extra
@@ -146,26 +159,33 @@ cdef inline double exp_mul(double h, double l, double f) noexcept nogil:
     overflow f * exp(h) before the correction).  The accurate modules:
     ``mul_exp(exp(h), h, l, f)``.  The vector modules, which have no exact tail
     in mul_exp: where exp(h) would be subnormal or 0 (h < -700), exp's argument
-    is shifted up by 512 ln 2 and the compensating 2^-512 is applied last, so
-    that f * exp(h) is not the product of an exp(h) already flushed to zero
-    (elu'(-750) with alpha = 1e300 is 1.9e-26, a normal float32).  The rounding
-    error of the shifted argument (Fast2Sum, |h| > 512 ln 2) and the low part of
-    the shift go into l.  Straight-line code with selects: loops vectorize.  The
-    shifted exp is normal down to h = -1100, below which f * exp(h) < 1e-168
-    (0 in float32, the only type of the vector modules).
+    is shifted up by k times 512 ln 2 (k = 1, 2, 3: the shifted exp is normal
+    down to h = -1500, below which f * exp(h) underflows for every finite f) and
+    the compensating 2^-512 is applied k times last, so that f * exp(h) is not
+    the product of an exp(h) already flushed to zero (float64 elu'(-1200) with
+    alpha = 1e300 is 7.0e-222; float32 elu'(-750) with alpha = 1e300 is
+    1.9e-26).  The float32 modules need k = 1 only: below h = -1100, f * exp(h)
+    < 1e-168.  The rounding error of the shifted argument (Fast2Sum, |h| > the
+    shift) and the low part of the shift go into l.  Straight-line code with
+    selects: loops vectorize.
     """
-    cdef bint tail
-    cdef double s, sl, r
+    cdef double k, sh, shl, s, sl, r
     if FASTACT_EXACT_TAILS:
         return mul_exp(fa_exp(h), h, l, f)
-    tail = h < -700.0
-    s = h + TAIL_SHIFT_HI
-    sl = ((h - s) + TAIL_SHIFT_HI) + TAIL_SHIFT_LO
-    sl = l + sl if tail else l
-    s = s if tail else h
+    k = 0.0 if h >= -700.0 else 1.0
+    if not FASTACT_FLOAT32:
+        k = k + (1.0 if h < -700.0 - TAIL_SHIFT_HI else 0.0)
+        k = k + (1.0 if h < -700.0 - 2.0 * TAIL_SHIFT_HI else 0.0)
+    sh = k * TAIL_SHIFT_HI
+    shl = fa_fma(k, TAIL_SHIFT_HI, -sh) + k * TAIL_SHIFT_LO
+    s = h + sh
+    sl = (((h - s) + sh) + shl) + l
     r = fa_exp(s) * f                   # exp(s) <= 1 here: no overflow, unlike
     r = fa_fma(r, sl, r)                # f * (1 + sl) for f near DBL_MAX
-    r = r * (TAIL_SCALE if tail else 1.0)
+    r = r * (TAIL_SCALE if k >= 1.0 else 1.0)
+    if not FASTACT_FLOAT32:
+        r = r * (TAIL_SCALE if k >= 2.0 else 1.0)
+        r = r * (TAIL_SCALE if k >= 3.0 else 1.0)
     # Below -1500 the result underflows for any finite f (and l may be huge).
     return copysign(0.0, f) if h < -1500.0 else r
 
@@ -227,3 +247,52 @@ cdef inline double logistic_d2(double p, double pl, double f) noexcept nogil:
     g = mul_exp(e, -a, -al, g)
     return -g if p > 0.0 else g
 
+
+
+# ---------------------------------------------------------------- double-double
+# For the float64 formulas whose sums cancel (swish' and swish'' next to their
+# zeros) where no x87 extended precision is at hand: the vector modules, MSVC,
+# aarch64.  Straight-line, so that loops calling them vectorize.
+
+cdef inline double two_sum_lo(double a, double b, double s) noexcept nogil:
+    """The exact rounding error a + b - s of s = fl(a + b) (Knuth's 2Sum)."""
+    cdef double bb = s - a
+    return (a - (s - bb)) + (b - bb)
+
+
+cdef inline double exp_dd(double x, double* lo) noexcept nogil:
+    """exp(x) = hi + lo[0] to ~2^-59 relative, for -708 <= x <= 0.
+
+    x = k ln 2 + r + rl (Cody-Waite with ln 2 in two parts, the low product's
+    error kept), exp(r) = 1 + r + r^2/2 + r^3 P(r) with the first three terms
+    summed exactly (P: Taylor to r^14, |r| <= 0.35).
+    """
+    cdef double k = (x * 1.4426950408889634 + 6755399441055744.0) - 6755399441055744.0
+    cdef double r1 = x - k * 0.6931471803691238           # exact: 32-bit ln 2
+    cdef double t = k * 1.9082149292705877e-10
+    cdef double tl = fa_fma(k, 1.9082149292705877e-10, -t)
+    cdef double r = r1 - t
+    cdef double rl = two_sum_lo(r1, -t, r) - tl
+    cdef double p = 1.0 / 87178291200.0                 # 1/14!
+    p = p * r + 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    cdef double s = 1.0 + r
+    cdef double sl = (1.0 - s) + r                      # |r| < 1: Fast2Sum
+    cdef double h2 = 0.5 * r * r
+    cdef double h2l = fa_fma(0.5 * r, r, -h2)
+    cdef double u = s + h2
+    cdef double ul = two_sum_lo(s, h2, u)
+    cdef double l = ((sl + h2l) + ul) + (r * r * r * p + rl * (1.0 + r))
+    cdef double hi = u + l
+    cdef double scale = pow2(k)
+    lo[0] = (l - (hi - u)) * scale
+    return hi * scale

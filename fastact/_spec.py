@@ -180,13 +180,14 @@ OPS = ("fn", "grad", "grad2")
 # that meet their float64 ULP bounds with it (tests/test_accuracy.py runs on the
 # chosen module, tests/test_simd.py checks every level).  The others keep the
 # accurate C-library loops of fastact._loops for float64: gelu and gelu-tanh
-# (erfc, and x87-extended sums near the zeros of their derivatives), swish/silu
-# and mish (x87-extended sums).  The baseline module has no FMA, which the
+# (erfc, and x87-extended sums near the zeros of their derivatives) and mish
+# (x87-extended sums); swish/silu runs its double-double formulas there
+# (kernels.pxd, _swish_dd_*).  The baseline module has no FMA, which the
 # double-double corrections need, so float64 never uses it.
 VECTOR_FLOAT64 = (
     "identity", "affine", "relu", "leaky_relu", "hardtanh", "relu6", "hardsigmoid",
     "hardswish", "softsign", "exponential", "elu", "selu", "celu", "sigmoid",
-    "log_sigmoid", "tanh", "arctan", "softplus",
+    "log_sigmoid", "tanh", "arctan", "softplus", "swish",
 )
 
 # Largest number of parameters of any kernel: the generated loops all take this

@@ -24,8 +24,9 @@ Conventions (the same as the Python API):
 from libc.math cimport copysign, fabs
 
 from fastact._math cimport (
-    DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_USE_EXT, div_dd, exp_mul, logistic, logistic_d1, logistic_d2,
-    logistic_mul, mul_exp, two_prod_lo,
+    DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_FLOAT32, FASTACT_USE_EXT, TAIL_SCALE, TAIL_SHIFT_HI,
+    TAIL_SHIFT_LO, div_dd, exp_dd, exp_mul, logistic, logistic_d1, logistic_d2, logistic_mul,
+    mul_exp, two_prod_lo, two_sum_lo,
 )
 from fastact._math cimport (
     fa_atan as atan, fa_erfc as erfc, fa_exp as exp, fa_expm1 as expm1, fa_fma as fma,
@@ -321,23 +322,123 @@ cdef inline double softplus_grad2(double x, double beta) noexcept nogil:
 
 
 # ---------------------------------------------------------------- swish, silu, mish
+cdef inline double _dd_div(double nh, double nl, double dh, double dl) noexcept nogil:
+    """(nh + nl) / (dh + dl), compensated (~0.5 ULP beyond the inputs' errors)."""
+    cdef double q = nh / dh
+    return q + ((fma(-q, dh, nh) + nl) - q * dl) / dh
+
+# swish, swish' and swish'' in double-double arithmetic where they cancel: the
+# float64 path without x87 extended precision (vector modules, MSVC, aarch64).
+# Straight-line (loops vectorize), and three functions over common parts rather
+# than one: GCC does not inline one function that large into the loops.
+#
+# With p = beta x (+ pl, its rounding error), a = |p|, E = exp(-a) (hi + lo) and
+# T = 1 + E:  swish = x / T (p >= 0) or x E / T (p < 0);  swish' = (T + p E) / T^2
+# (p >= 0) or E (1 + p + E) / T^2 (p < 0), which cancels next to its zero
+# p = -1.2785;  swish'' = beta E (2 T - a (1 - E)) / T^3, which cancels next to
+# p = +-2.3994.  For a > 700, E is formed as exp(354.9 - a) times 2^-512 applied
+# last (results near the subnormal range rounded once).
+ctypedef struct _SwishParts:
+    double p, pl, a, al        # p + pl = beta x, a + al = |beta x|
+    double eh, el, scale       # E = (eh + el) * scale
+    double es, t, tl           # es = E rounded; T = t + tl
+    double d, dl               # T^2 = d + dl
+    bint neg
+
+cdef inline _SwishParts _swish_parts(double x, double beta) noexcept nogil:
+    cdef _SwishParts s
+    # x = +-inf enters as +-DBL_MAX so that beta = 0 gives p = 0, not 0 * inf.
+    cdef double xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
+    s.p = beta * xc
+    s.pl = two_prod_lo(beta, xc, s.p)
+    s.a = fabs(s.p)
+    s.al = s.pl if s.p >= 0.0 else -s.pl
+    s.neg = s.p < 0.0
+    cdef bint tail = s.a > 700.0
+    cdef double ac = 1100.0 if s.a > 1100.0 else s.a     # also a = inf (beta x overflowed)
+    cdef double h = TAIL_SHIFT_HI - ac if tail else -ac   # exp argument
+    cdef double hl = two_sum_lo(TAIL_SHIFT_HI, -ac, h) + TAIL_SHIFT_LO if tail else 0.0
+    h = -708.0 if h < -708.0 else h                       # a > 1062: the result underflows
+    s.scale = TAIL_SCALE if tail else 1.0
+    s.eh = exp_dd(h, &s.el)
+    s.el = fma(s.eh, hl - s.al, s.el)                     # exp(h + hl - al), first order
+    s.es = s.eh * s.scale
+    s.t = 1.0 + s.es
+    s.tl = (s.es - (s.t - 1.0)) + s.el * s.scale
+    s.d = s.t * s.t
+    s.dl = fma(s.t, s.t, -s.d) + 2.0 * s.t * s.tl
+    return s
+
+cdef inline double _swish_dd_fn(double x, double beta) noexcept nogil:
+    # x / T or x E / T: the quotient q + ql in double-double, times x, rounded once
+    cdef _SwishParts s = _swish_parts(x, beta)
+    cdef double nh = s.eh if s.neg else 1.0
+    cdef double nl = s.el if s.neg else 0.0
+    cdef double q = nh / s.t
+    cdef double ql = ((fma(-q, s.t, nh) + nl) - q * s.tl) / s.t
+    # the low part from x clamped to DBL_MAX: x = +-inf gives +-inf, not NaN
+    cdef double xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
+    cdef double r = x * q
+    r = (r + (fma(xc, q, -(xc * q)) + xc * ql)) * (s.scale if s.neg else 1.0)
+    r = copysign(0.0, x) if s.neg & (s.a > 1062.0) else r
+    # x = +-inf: x (beta x > 0) or 0 (beta x < 0), also for tiny beta
+    r = (x if beta * x > 0.0 else 0.0) if fabs(x) > DBL_MAX else r
+    return 0.5 * x if beta == 0.0 else r
+
+cdef inline double _swish_dd_grad(double x, double beta) noexcept nogil:
+    cdef _SwishParts s = _swish_parts(x, beta)
+    # p < 0: E (1 + p + E), which cancels
+    cdef double w = 1.0 + s.p
+    cdef double wl = two_sum_lo(1.0, s.p, w) + s.pl
+    cdef double nh = w + s.es
+    cdef double nl = two_sum_lo(w, s.es, nh) + wl + s.el * s.scale
+    cdef double m = nh + nl
+    cdef double ml = nl - (m - nh)
+    cdef double q = s.eh * m                              # times scale, below
+    cdef double ql = fma(s.eh, m, -q) + s.eh * ml + s.el * m
+    # p >= 0: T + p E
+    cdef double pe = s.p * s.es
+    cdef double pel = fma(s.p, s.es, -pe) + (s.p * s.el + s.pl * s.eh) * s.scale
+    cdef double u = s.t + pe
+    cdef double ul = two_sum_lo(s.t, pe, u) + s.tl + pel
+    cdef double r = _dd_div(q if s.neg else u, ql if s.neg else ul, s.d, s.dl)
+    r = r * (s.scale if s.neg else 1.0)
+    return (1.0 if s.p > 0.0 else 0.0) if s.a > 800.0 else r   # the limits
+
+cdef inline double _swish_dd_grad2(double x, double beta) noexcept nogil:
+    cdef _SwishParts s = _swish_parts(x, beta)
+    # 2 T - a M, M = 1 - E
+    cdef double m = 1.0 - s.es
+    cdef double ml = two_sum_lo(1.0, -s.es, m) - s.el * s.scale
+    cdef double am = s.a * m
+    cdef double aml = fma(s.a, m, -am) + s.a * ml + s.al * m
+    cdef double w = 2.0 * s.t - am
+    cdef double wl = two_sum_lo(2.0 * s.t, -am, w) + 2.0 * s.tl - aml
+    cdef double q = s.eh * w
+    cdef double d3 = s.d * s.t
+    cdef double r = _dd_div(q, fma(s.eh, w, -q) + s.eh * wl + s.el * w,
+                            d3, fma(s.d, s.t, -d3) + s.dl * s.t + s.d * s.tl)
+    # beta * (...): not (beta * ...) / T^3, which overflows for beta near DBL_MAX
+    r = (beta * r) * s.scale
+    return x if x != x else (0.0 if (s.a > 800.0) | (beta == 0.0) | (fabs(x) > DBL_MAX) else r)
+
+
 cdef inline double swish_fn(double x, double beta) noexcept nogil:
     if beta == 0.0:
         return 0.5 * x                       # x sigmoid(0), also at +-inf (not inf * 0)
     if have_ext() & (fabs(beta * x) <= 800.0):
         return _swish_ext(x, beta, 0)
+    if not FASTACT_FLOAT32:
+        return _swish_dd_fn(x, beta)
     cdef double p = beta * x
     if p < -DBL_MAX:
         return 0.0                           # x * sigmoid(-inf): not inf * 0
     return logistic_mul(p, two_prod_lo(beta, x, p), x)
 
-cdef inline double swish_grad(double x, double beta) noexcept nogil:
-    # sigmoid(p) * (1 + p * (1 - sigmoid(p))), p = beta x
-    if have_ext() & (fabs(beta * x) <= 800.0):
-        return _swish_ext(x, beta, 1)
-    # Straight-line: both signs computed, one selected (vectorizes).  x = +-inf
-    # enters as +-DBL_MAX, so that beta = 0 gives p = 0 (sigmoid(0) = 1/2), not
-    # 0 * inf; NaN stays NaN.
+cdef inline double _swish_grad_f32(double x, double beta) noexcept nogil:
+    # The float32 vector modules: plain double is ample.  Straight-line: both
+    # signs computed, one selected (vectorizes).  x = +-inf enters as +-DBL_MAX
+    # (no 0 * inf; swish_grad sets the limits there); NaN stays NaN.
     cdef double xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
     cdef double p = beta * xc
     cdef double pl = two_prod_lo(beta, xc, p)
@@ -350,11 +451,22 @@ cdef inline double swish_grad(double x, double beta) noexcept nogil:
         r = 1.0 if p > 0.0 else 0.0          # the limits; also keeps inf * 0 out
     return r
 
+cdef inline double swish_grad(double x, double beta) noexcept nogil:
+    # sigmoid(p) * (1 + p * (1 - sigmoid(p))), p = beta x
+    if have_ext() & (fabs(beta * x) <= 800.0):
+        return _swish_ext(x, beta, 1)
+    cdef double r = _swish_grad_f32(x, beta) if FASTACT_FLOAT32 else _swish_dd_grad(x, beta)
+    # x = +-inf: the limits 1 (beta x > 0) and 0 (beta x < 0), also for tiny
+    # beta; 1/2 for beta = 0 (sigmoid(0))
+    return (0.5 if beta == 0.0 else (1.0 if beta * x > 0.0 else 0.0)) if fabs(x) > DBL_MAX else r
+
 cdef inline double swish_grad2(double x, double beta) noexcept nogil:
     # beta * sigmoid'(p) * (2 + p * (1 - 2 sigmoid(p))), an even function of p:
     # beta * e * (2 (1 + e) - |p| (1 - e)) / (1 + e)^3 with e = exp(-|p|)
     if have_ext() & (fabs(beta * x) <= 800.0):
         return _swish_ext(x, beta, 2)
+    if not FASTACT_FLOAT32:
+        return _swish_dd_grad2(x, beta)
     cdef double p = beta * x, a, al, e, m, t
     if (fabs(p) > 800.0) | (beta == 0.0):
         return x if x != x else 0.0

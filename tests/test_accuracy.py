@@ -379,6 +379,24 @@ def test_far_derivatives(fa, cfg, dtype):
 
 
 @pytest.mark.parametrize("dtype", R.DTYPES)
+def test_exp_tails_with_huge_factors(fa, dtype):
+    """alpha exp(x) with alpha near DBL_MAX down to x = -1500: normal float64
+    results (elu'(-1200) with alpha = 1e300 is 7.0e-222) that the vector loops
+    once flushed to 0 below x = -1100 (exp's argument shifted by one 512 ln 2)."""
+    xs = [-700.5, -750.0, -1000.0, -1060.0, -1100.0, -1200.0, -1300.0, -1410.0,
+          -1420.0, -1450.0, -1499.0]
+    # float32 takes the parameters in float32 (tests/mp_reference.py)
+    for alpha in ((1e300, 1.7e308, 1e200) if dtype == "float64" else (1e38, 3e38)):
+        cfg = R.Config(f"elu(alpha={alpha:g})", "elu", {"alpha": alpha})
+        for op in ("grad", "grad2"):
+            _check(fa, cfg, op, dtype, xs)
+    if dtype == "float64":
+        y = _call(fa, R.Config("elu(alpha=1e300)", "elu", {"alpha": 1e300}), "grad",
+                  np.array([-1200.0]), dtype)[0]
+        assert 7.02e-222 < y < 7.03e-222, y
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
 def test_softplus_huge_beta(fa, dtype):
     cfg = R.Config("softplus(beta=1e30)", "softplus", {"beta": 1e30})
     xs = [1e4, -1e4, 1e-30, -1e-30, 1e-31, -1e-31, 1e-29, -1e-29, 0.0, 1e-28, -1e-28]
