@@ -152,6 +152,11 @@ class BuildExt(build_ext):
                        "-fno-inline-small-functions"]
             if isa is not None:
                 vec = ISA_FLAGS[isa]["msvc" if ctype == "msvc" else "unix"] + vec
+                if ctype != "msvc" and "_f64_" in ext.name:
+                    # The double-double kernels (gelu-tanh'') exceed GCC's size
+                    # limit for inlining an inline function; not inlined into
+                    # its loop, the kernel does not vectorize (10x slower).
+                    vec = vec + ["--param=max-inline-insns-single=1000"]
             elif ctype != "msvc":
                 # The accurate module's double-double corrections need a * b + c
                 # rounded as written: no contraction into fma (GCC's default where

@@ -327,35 +327,32 @@ cdef inline double _dd_div(double nh, double nl, double dh, double dl) noexcept 
     cdef double q = nh / dh
     return q + ((fma(-q, dh, nh) + nl) - q * dl) / dh
 
-# swish, swish' and swish'' in double-double arithmetic where they cancel: the
-# float64 path without x87 extended precision (vector modules, MSVC, aarch64).
-# Straight-line (loops vectorize), and three functions over common parts rather
-# than one: GCC does not inline one function that large into the loops.
+# sigmoid-based kernels (swish, gelu-tanh) in double-double arithmetic where
+# their sums cancel: the float64 path without x87 extended precision (vector
+# modules, MSVC, aarch64).  Straight-line (loops vectorize), and one function
+# per op over common parts rather than one large one: GCC does not inline a
+# function that large into the loops.
 #
-# With p = beta x (+ pl, its rounding error), a = |p|, E = exp(-a) (hi + lo) and
-# T = 1 + E:  swish = x / T (p >= 0) or x E / T (p < 0);  swish' = (T + p E) / T^2
-# (p >= 0) or E (1 + p + E) / T^2 (p < 0), which cancels next to its zero
-# p = -1.2785;  swish'' = beta E (2 T - a (1 - E)) / T^3, which cancels next to
-# p = +-2.3994.  For a > 700, E is formed as exp(354.9 - a) times 2^-512 applied
-# last (results near the subnormal range rounded once).
-ctypedef struct _SwishParts:
-    double p, pl, a, al        # p + pl = beta x, a + al = |beta x|
+# With the sigmoid's argument p (+ pl), a = |p|, E = exp(-a) (hi + lo) and
+# T = 1 + E:  sigmoid(p) = 1 / T (p >= 0) or E / T (p < 0), sigmoid'(p) = E / T^2,
+# 1 - 2 sigmoid(p) = -+(1 - E) / T.  For a > 700, E is formed as exp(354.9 - a)
+# times 2^-512 applied last (results near the subnormal range rounded once).
+ctypedef struct _LogisticParts:
+    double p, pl, a, al        # the argument p + pl, a + al = |p + pl|
     double eh, el, scale       # E = (eh + el) * scale
     double es, t, tl           # es = E rounded; T = t + tl
     double d, dl               # T^2 = d + dl
     bint neg
 
-cdef inline _SwishParts _swish_parts(double x, double beta) noexcept nogil:
-    cdef _SwishParts s
-    # x = +-inf enters as +-DBL_MAX so that beta = 0 gives p = 0, not 0 * inf.
-    cdef double xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
-    s.p = beta * xc
-    s.pl = two_prod_lo(beta, xc, s.p)
-    s.a = fabs(s.p)
-    s.al = s.pl if s.p >= 0.0 else -s.pl
-    s.neg = s.p < 0.0
+cdef inline _LogisticParts _logistic_parts(double p, double pl) noexcept nogil:
+    cdef _LogisticParts s
+    s.p = p
+    s.pl = pl
+    s.a = fabs(p)
+    s.al = pl if p >= 0.0 else -pl
+    s.neg = p < 0.0
     cdef bint tail = s.a > 700.0
-    cdef double ac = 1100.0 if s.a > 1100.0 else s.a     # also a = inf (beta x overflowed)
+    cdef double ac = 1100.0 if s.a > 1100.0 else s.a     # also a = inf
     cdef double h = TAIL_SHIFT_HI - ac if tail else -ac   # exp argument
     cdef double hl = two_sum_lo(TAIL_SHIFT_HI, -ac, h) + TAIL_SHIFT_LO if tail else 0.0
     h = -708.0 if h < -708.0 else h                       # a > 1062: the result underflows
@@ -369,44 +366,59 @@ cdef inline _SwishParts _swish_parts(double x, double beta) noexcept nogil:
     s.dl = fma(s.t, s.t, -s.d) + 2.0 * s.t * s.tl
     return s
 
-cdef inline double _swish_dd_fn(double x, double beta) noexcept nogil:
-    # x / T or x E / T: the quotient q + ql in double-double, times x, rounded once
-    cdef _SwishParts s = _swish_parts(x, beta)
+cdef inline double _x_sigmoid_dd(double x, _LogisticParts s) noexcept nogil:
+    """x sigmoid(p) = x / T or x E / T: the quotient in double-double, times x,
+    rounded once.  x = +-inf gives +-inf times the quotient, not NaN."""
     cdef double nh = s.eh if s.neg else 1.0
     cdef double nl = s.el if s.neg else 0.0
     cdef double q = nh / s.t
     cdef double ql = ((fma(-q, s.t, nh) + nl) - q * s.tl) / s.t
-    # the low part from x clamped to DBL_MAX: x = +-inf gives +-inf, not NaN
     cdef double xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
     cdef double r = x * q
-    r = (r + (fma(xc, q, -(xc * q)) + xc * ql)) * (s.scale if s.neg else 1.0)
+    return (r + (fma(xc, q, -(xc * q)) + xc * ql)) * (s.scale if s.neg else 1.0)
+
+cdef inline double _sigmoid_plus_g_dsigmoid_dd(_LogisticParts s, double g, double gl) noexcept nogil:
+    """sigmoid(p) + (g + gl) sigmoid'(p) = (T + g E) / T^2 (p >= 0) or
+    E (1 + E + g) / T^2 (p < 0), which cancels where g is near -1 - E."""
+    cdef double w = 1.0 + g
+    cdef double wl = two_sum_lo(1.0, g, w) + gl
+    cdef double nh = w + s.es
+    cdef double nl = two_sum_lo(w, s.es, nh) + wl + s.el * s.scale
+    cdef double m = nh + nl                                # 1 + g + E
+    cdef double ml = nl - (m - nh)
+    cdef double q = s.eh * m                               # times scale, below
+    cdef double ql = fma(s.eh, m, -q) + s.eh * ml + s.el * m
+    cdef double ge = g * s.es                              # p >= 0: T + g E
+    cdef double gel = fma(g, s.es, -ge) + (g * s.el + gl * s.eh) * s.scale
+    cdef double u = s.t + ge
+    cdef double ul = two_sum_lo(s.t, ge, u) + s.tl + gel
+    cdef double r = _dd_div(q if s.neg else u, ql if s.neg else ul, s.d, s.dl)
+    return r * (s.scale if s.neg else 1.0)
+
+cdef inline _LogisticParts _swish_parts(double x, double beta) noexcept nogil:
+    # x = +-inf enters as +-DBL_MAX so that beta = 0 gives p = 0, not 0 * inf.
+    cdef double xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
+    cdef double p = beta * xc
+    return _logistic_parts(p, two_prod_lo(beta, xc, p))
+
+# swish = x sigmoid(p), p = beta x;  swish' = sigmoid(p) + p sigmoid'(p), which
+# cancels next to its zero p = -1.2785;  swish'' = beta E (2 T - a (1 - E)) / T^3,
+# which cancels next to p = +-2.3994.
+cdef inline double _swish_dd_fn(double x, double beta) noexcept nogil:
+    cdef _LogisticParts s = _swish_parts(x, beta)
+    cdef double r = _x_sigmoid_dd(x, s)
     r = copysign(0.0, x) if s.neg & (s.a > 1062.0) else r
     # x = +-inf: x (beta x > 0) or 0 (beta x < 0), also for tiny beta
     r = (x if beta * x > 0.0 else 0.0) if fabs(x) > DBL_MAX else r
     return 0.5 * x if beta == 0.0 else r
 
 cdef inline double _swish_dd_grad(double x, double beta) noexcept nogil:
-    cdef _SwishParts s = _swish_parts(x, beta)
-    # p < 0: E (1 + p + E), which cancels
-    cdef double w = 1.0 + s.p
-    cdef double wl = two_sum_lo(1.0, s.p, w) + s.pl
-    cdef double nh = w + s.es
-    cdef double nl = two_sum_lo(w, s.es, nh) + wl + s.el * s.scale
-    cdef double m = nh + nl
-    cdef double ml = nl - (m - nh)
-    cdef double q = s.eh * m                              # times scale, below
-    cdef double ql = fma(s.eh, m, -q) + s.eh * ml + s.el * m
-    # p >= 0: T + p E
-    cdef double pe = s.p * s.es
-    cdef double pel = fma(s.p, s.es, -pe) + (s.p * s.el + s.pl * s.eh) * s.scale
-    cdef double u = s.t + pe
-    cdef double ul = two_sum_lo(s.t, pe, u) + s.tl + pel
-    cdef double r = _dd_div(q if s.neg else u, ql if s.neg else ul, s.d, s.dl)
-    r = r * (s.scale if s.neg else 1.0)
+    cdef _LogisticParts s = _swish_parts(x, beta)
+    cdef double r = _sigmoid_plus_g_dsigmoid_dd(s, s.p, s.pl)
     return (1.0 if s.p > 0.0 else 0.0) if s.a > 800.0 else r   # the limits
 
 cdef inline double _swish_dd_grad2(double x, double beta) noexcept nogil:
-    cdef _SwishParts s = _swish_parts(x, beta)
+    cdef _LogisticParts s = _swish_parts(x, beta)
     # 2 T - a M, M = 1 - E
     cdef double m = 1.0 - s.es
     cdef double ml = two_sum_lo(1.0, -s.es, m) - s.el * s.scale
@@ -636,9 +648,77 @@ cdef inline double _gelu_tanh_v(double x, double* vl) noexcept nogil:
     vl[0] = fma(SQRT_8_PI_HI, u, -v) + SQRT_8_PI_HI * ul + SQRT_8_PI_LO * u
     return v
 
+cdef inline double _dd_mul(double ah, double al, double bh, double bl, double* lo) noexcept nogil:
+    """(ah + al)(bh + bl) = hi + lo[0] (double-double product)."""
+    cdef double h = ah * bh
+    lo[0] = fma(ah, bh, -h) + (ah * bl + al * bh)
+    return h
+
+cdef inline double _dd_one_plus(double c, double cl, double x, double* lo) noexcept nogil:
+    """1 + (c + cl) x^2 = hi + lo[0], for c >= 0."""
+    cdef double s = x * x
+    cdef double sl = fma(x, x, -s)
+    cdef double ql, q = _dd_mul(c, cl, s, sl, &ql)
+    cdef double w = 1.0 + q
+    lo[0] = two_sum_lo(1.0, q, w) + ql
+    return w
+
+# gelu-tanh = x sigmoid(v), v = sqrt(8/pi) (x + c x^3);  gelu-tanh' = sigmoid(v) +
+# x v' sigmoid'(v), v' = sqrt(8/pi) (1 + 3 c x^2), which cancels next to its zero
+# x = -0.7518;  gelu-tanh'' = sigmoid'(v) (A T -+ x v'^2 (1 - E)) / T with
+# A = 2 v' + x v'' = 2 sqrt(8/pi) (1 + 6 c x^2), which cancels next to x = +-1.42.
+cdef inline double _gelu_tanh_dd_fn(double x) noexcept nogil:
+    cdef double vl, v = _gelu_tanh_v(x, &vl)
+    cdef double r = _x_sigmoid_dd(x, _logistic_parts(v, vl))
+    r = x if x > 25.0 else r
+    return -0.0 if x < -25.0 else r          # x exp(v) < 1e-470
+
+cdef inline double _gelu_tanh_dd_dv(double x, double* lo) noexcept nogil:
+    """v' = sqrt(8/pi) (1 + 3 c x^2) = hi + lo[0]."""
+    cdef double c3 = 3.0 * GELU_C_HI
+    cdef double wl, w = _dd_one_plus(c3, fma(3.0, GELU_C_HI, -c3) + 3.0 * GELU_C_LO, x, &wl)
+    return _dd_mul(SQRT_8_PI_HI, SQRT_8_PI_LO, w, wl, lo)
+
+cdef inline double _gelu_tanh_dd_grad(double x) noexcept nogil:
+    cdef double vl, v = _gelu_tanh_v(x, &vl)
+    cdef double dvl, dv = _gelu_tanh_dd_dv(x, &dvl)
+    cdef double g = x * dv
+    cdef double r = _sigmoid_plus_g_dsigmoid_dd(_logistic_parts(v, vl), g,
+                                                 fma(x, dv, -g) + x * dvl)
+    r = 1.0 if x > 25.0 else r
+    return 0.0 if x < -25.0 else r
+
+cdef inline double _gelu_tanh_dd_grad2(double x) noexcept nogil:
+    cdef double vl, v = _gelu_tanh_v(x, &vl)
+    cdef _LogisticParts s = _logistic_parts(v, vl)
+    cdef double dvl, dv = _gelu_tanh_dd_dv(x, &dvl)
+    # A T, A = 2 sqrt(8/pi) (1 + 6 c x^2)
+    cdef double c6 = 6.0 * GELU_C_HI
+    cdef double wl, w = _dd_one_plus(c6, fma(6.0, GELU_C_HI, -c6) + 6.0 * GELU_C_LO, x, &wl)
+    cdef double al, a = _dd_mul(2.0 * SQRT_8_PI_HI, 2.0 * SQRT_8_PI_LO, w, wl, &al)
+    cdef double atl, at = _dd_mul(a, al, s.t, s.tl, &atl)
+    # B = x v'^2 (1 - E), subtracted for v >= 0
+    cdef double d2l, d2 = _dd_mul(dv, dvl, dv, dvl, &d2l)
+    cdef double m = 1.0 - s.es
+    cdef double ml = two_sum_lo(1.0, -s.es, m) - s.el * s.scale
+    cdef double bl, b = _dd_mul(x * d2, fma(x, d2, -(x * d2)) + x * d2l, m, ml, &bl)
+    b = b if s.neg else -b
+    bl = bl if s.neg else -bl
+    cdef double u = at + b
+    cdef double ul = two_sum_lo(at, b, u) + atl + bl
+    # E (A T -+ B) / T^3
+    cdef double q = s.eh * u
+    cdef double d3 = s.d * s.t
+    cdef double r = _dd_div(q, fma(s.eh, u, -q) + s.eh * ul + s.el * u,
+                            d3, fma(s.d, s.t, -d3) + s.dl * s.t + s.d * s.tl) * s.scale
+    return 0.0 if fabs(x) > 25.0 else r
+
+
 cdef inline double gelu_tanh_fn(double x) noexcept nogil:
     if have_ext() & (fabs(x) <= 25.0):
         return _gelu_tanh_ext(x, 0)
+    if not FASTACT_FLOAT32:
+        return _gelu_tanh_dd_fn(x)
     # Straight-line with selects (vectorizes).
     cdef double vl
     cdef double v = _gelu_tanh_v(x, &vl)
@@ -650,6 +730,8 @@ cdef inline double gelu_tanh_grad(double x) noexcept nogil:
     # sigmoid(v) + x sigmoid'(v) v',  v' = sqrt(8/pi) (1 + 3 c x^2)
     if have_ext() & (fabs(x) <= 25.0):
         return _gelu_tanh_ext(x, 1)
+    if not FASTACT_FLOAT32:
+        return _gelu_tanh_dd_grad(x)
     # Straight-line: both signs computed, one selected (vectorizes).
     cdef double vl
     cdef double v = _gelu_tanh_v(x, &vl)
@@ -667,6 +749,8 @@ cdef inline double gelu_tanh_grad2(double x) noexcept nogil:
     # sigmoid''(v) = sigmoid'(v) (1 - 2 sigmoid(v)),  v'' = 6 c sqrt(8/pi) x
     if have_ext() & (fabs(x) <= 25.0):
         return _gelu_tanh_ext(x, 2)
+    if not FASTACT_FLOAT32:
+        return _gelu_tanh_dd_grad2(x)
     # Straight-line with selects (vectorizes).
     cdef double v, vl, a, al, e, m, t, dv, d2v, one_m2s, r
     v = _gelu_tanh_v(x, &vl)
