@@ -59,22 +59,22 @@ static inline double fa_expm1_reduced(double r)
 {
 #ifdef FASTACT_FLOAT32_MATH
     double p = 1.0 / 362880.0;                      /* 1/9! */
-    p = p * r + 1.0 / 40320.0;
+    p = FA_FMA(p, r, 1.0 / 40320.0);
 #else
     double p = 1.0 / 87178291200.0;                 /* 1/14! */
-    p = p * r + 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
+    p = FA_FMA(p, r, 1.0 / 6227020800.0);
+    p = FA_FMA(p, r, 1.0 / 479001600.0);
+    p = FA_FMA(p, r, 1.0 / 39916800.0);
+    p = FA_FMA(p, r, 1.0 / 3628800.0);
+    p = FA_FMA(p, r, 1.0 / 362880.0);
+    p = FA_FMA(p, r, 1.0 / 40320.0);
 #endif
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
+    p = FA_FMA(p, r, 1.0 / 5040.0);
+    p = FA_FMA(p, r, 1.0 / 720.0);
+    p = FA_FMA(p, r, 1.0 / 120.0);
+    p = FA_FMA(p, r, 1.0 / 24.0);
+    p = FA_FMA(p, r, 1.0 / 6.0);
+    p = FA_FMA(p, r, 0.5);
     return r + (r * r) * p;
 }
 
@@ -152,37 +152,37 @@ static inline double fa_vlog1p01(double y)
 #ifdef FASTACT_FLOAT32_MATH
     double s = y / (2.0 + y), s2 = s * s;
     double p = 1.0 / 15.0;
-    p = p * s2 + 1.0 / 13.0;
-    p = p * s2 + 1.0 / 11.0;
-    p = p * s2 + 1.0 / 9.0;
-    p = p * s2 + 1.0 / 7.0;
-    p = p * s2 + 1.0 / 5.0;
-    p = p * s2 + 1.0 / 3.0;
+    p = FA_FMA(p, s2, 1.0 / 13.0);
+    p = FA_FMA(p, s2, 1.0 / 11.0);
+    p = FA_FMA(p, s2, 1.0 / 9.0);
+    p = FA_FMA(p, s2, 1.0 / 7.0);
+    p = FA_FMA(p, s2, 1.0 / 5.0);
+    p = FA_FMA(p, s2, 1.0 / 3.0);
     return 2.0 * s + 2.0 * s * (s2 * p);
 #else
     double t = 2.0 + y, tl = y - (t - 2.0);         /* 2 + y = t + tl exactly */
     double s = y / t, s2 = s * s;
     double sl = (FA_FMA(-s, t, y) - s * tl) / t;
     double p = 1.0 / 41.0;
-    p = p * s2 + 1.0 / 39.0;
-    p = p * s2 + 1.0 / 37.0;
-    p = p * s2 + 1.0 / 35.0;
-    p = p * s2 + 1.0 / 33.0;
-    p = p * s2 + 1.0 / 31.0;
-    p = p * s2 + 1.0 / 29.0;
-    p = p * s2 + 1.0 / 27.0;
-    p = p * s2 + 1.0 / 25.0;
-    p = p * s2 + 1.0 / 23.0;
-    p = p * s2 + 1.0 / 21.0;
-    p = p * s2 + 1.0 / 19.0;
-    p = p * s2 + 1.0 / 17.0;
-    p = p * s2 + 1.0 / 15.0;
-    p = p * s2 + 1.0 / 13.0;
-    p = p * s2 + 1.0 / 11.0;
-    p = p * s2 + 1.0 / 9.0;
-    p = p * s2 + 1.0 / 7.0;
-    p = p * s2 + 1.0 / 5.0;
-    p = p * s2 + 1.0 / 3.0;
+    p = FA_FMA(p, s2, 1.0 / 39.0);
+    p = FA_FMA(p, s2, 1.0 / 37.0);
+    p = FA_FMA(p, s2, 1.0 / 35.0);
+    p = FA_FMA(p, s2, 1.0 / 33.0);
+    p = FA_FMA(p, s2, 1.0 / 31.0);
+    p = FA_FMA(p, s2, 1.0 / 29.0);
+    p = FA_FMA(p, s2, 1.0 / 27.0);
+    p = FA_FMA(p, s2, 1.0 / 25.0);
+    p = FA_FMA(p, s2, 1.0 / 23.0);
+    p = FA_FMA(p, s2, 1.0 / 21.0);
+    p = FA_FMA(p, s2, 1.0 / 19.0);
+    p = FA_FMA(p, s2, 1.0 / 17.0);
+    p = FA_FMA(p, s2, 1.0 / 15.0);
+    p = FA_FMA(p, s2, 1.0 / 13.0);
+    p = FA_FMA(p, s2, 1.0 / 11.0);
+    p = FA_FMA(p, s2, 1.0 / 9.0);
+    p = FA_FMA(p, s2, 1.0 / 7.0);
+    p = FA_FMA(p, s2, 1.0 / 5.0);
+    p = FA_FMA(p, s2, 1.0 / 3.0);
     return 2.0 * s + (2.0 * sl + 2.0 * s * (s2 * p));
 #endif
 }
@@ -226,19 +226,19 @@ static inline double fa_vatan(double x)
     double p = 1.0 / 13.0;
 #else
     double p = -1.0 / 27.0;
-    p = p * w2 + 1.0 / 25.0;
-    p = p * w2 - 1.0 / 23.0;
-    p = p * w2 + 1.0 / 21.0;
-    p = p * w2 - 1.0 / 19.0;
-    p = p * w2 + 1.0 / 17.0;
-    p = p * w2 - 1.0 / 15.0;
-    p = p * w2 + 1.0 / 13.0;
+    p = FA_FMA(p, w2, 1.0 / 25.0);
+    p = FA_FMA(p, w2, -(1.0 / 23.0));
+    p = FA_FMA(p, w2, 1.0 / 21.0);
+    p = FA_FMA(p, w2, -(1.0 / 19.0));
+    p = FA_FMA(p, w2, 1.0 / 17.0);
+    p = FA_FMA(p, w2, -(1.0 / 15.0));
+    p = FA_FMA(p, w2, 1.0 / 13.0);
 #endif
-    p = p * w2 - 1.0 / 11.0;
-    p = p * w2 + 1.0 / 9.0;
-    p = p * w2 - 1.0 / 7.0;
-    p = p * w2 + 1.0 / 5.0;
-    p = p * w2 - 1.0 / 3.0;
+    p = FA_FMA(p, w2, -(1.0 / 11.0));
+    p = FA_FMA(p, w2, 1.0 / 9.0);
+    p = FA_FMA(p, w2, -(1.0 / 7.0));
+    p = FA_FMA(p, w2, 1.0 / 5.0);
+    p = FA_FMA(p, w2, -(1.0 / 3.0));
     double r = w + w * (w2 * p);
     r = mid ? PI_6 + r : r;
     r = big ? PI_2 - r : r;
@@ -288,7 +288,7 @@ static inline double fa_verfc(double z)
     double b1 = 0.0, b2 = 0.0, tmp;
     /* Clenshaw, unrolled by hand: an inner loop would stop the outer loop from
      * vectorizing. */
-#define FA_CLENSHAW(j) tmp = 2.0 * y * b1 - b2 + fa_erfc_cheb[j]; b2 = b1; b1 = tmp;
+#define FA_CLENSHAW(j) tmp = FA_FMA(2.0 * y, b1, fa_erfc_cheb[j] - b2); b2 = b1; b1 = tmp;
 #ifdef FASTACT_FLOAT32_MATH
     /* Terms 0-17 only: the rest sum to < 1e-11 in P, i.e. relative in erfc;
      * gelu' cancels ~1000-fold near its zero (x = -0.75), so float32 needs

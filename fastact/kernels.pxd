@@ -493,6 +493,119 @@ cdef inline double swish_grad2(double x, double beta) noexcept nogil:
     # where the result is finite (and then inf * 0 in mul_exp: NaN at x = 0)
     return mul_exp(e, -a, -al, beta * ((2.0 * t - a * m) / (t * t * t)))
 
+# mish in double-double arithmetic where it cancels (the float64 path without
+# x87: vector modules, MSVC, aarch64).  With w = exp(-|x|) (hi + lo, from
+# _logistic_parts; scaled by 2^-512 for x < -700), every op is a ratio of
+# polynomials in w with x entering linearly:
+#   mish   = x (w^2 + 2w) / U                  (x <= 0)   x (2w + 1) / D          (x > 0)
+#   mish'  = w (A + x B) / U^2, A = w^3 + 4w^2 + 6w + 4, B = 4w + 4            (x <= 0)
+#            (A + x B) / D^2,   A = 4w^3 + 6w^2 + 4w + 1, B = 4w^3 + 4w^2     (x > 0)
+#   mish'' = 4w (A + x B) / U^3, A = 2w^3 + 6w^2 + 8w + 4, B = -2w^3 - 3w^2 + 2w + 2
+#            4w^2 (A + x B) / D^3, A = 4w^3 + 8w^2 + 6w + 2, B = 2w^3 + 2w^2 - 3w - 2
+# with U = w^2 + 2w + 2 and D = 2w^2 + 2w + 1.  A + x B cancels next to the
+# zeros of mish' (x = -1.19) and mish'' (x = -2.3, 1.5); it is summed in
+# double-double, the rest multiplied and divided with compensation.
+cdef inline double _dd_cubic(double c3, double c2, double c1, double c0, double w, double wl,
+                             double* lo) noexcept nogil:
+    """((c3 w + c2) w + c1) w + c0 in double-double, w = w + wl, small integer c."""
+    cdef double hl, h = _dd_mul(c3, 0.0, w, wl, &hl)
+    cdef double g = h + c2
+    cdef double gl = two_sum_lo(h, c2, g) + hl
+    h = _dd_mul(g, gl, w, wl, &hl)
+    g = h + c1
+    gl = two_sum_lo(h, c1, g) + hl
+    h = _dd_mul(g, gl, w, wl, &hl)
+    g = h + c0
+    lo[0] = two_sum_lo(h, c0, g) + hl
+    return g
+
+cdef inline double _dd_a_plus_xb(double a, double al, double b, double bl, double x,
+                                 double* lo) noexcept nogil:
+    """(a + al) + x (b + bl) in double-double."""
+    cdef double xb = x * b
+    cdef double xbl = fma(x, b, -xb) + x * bl
+    cdef double s = a + xb
+    lo[0] = two_sum_lo(a, xb, s) + al + xbl
+    return s
+
+cdef inline _LogisticParts _mish_parts(double x) noexcept nogil:
+    return _logistic_parts(x, 0.0)          # E = w = exp(-|x|)
+
+cdef inline double _mish_den(_LogisticParts s, double* lo) noexcept nogil:
+    """U (x <= 0) or D (x > 0) in double-double."""
+    cdef double w = s.es, wl = s.el * s.scale
+    cdef double ql, q = _dd_mul(w, wl, w, wl, &ql)             # w^2
+    q = q if s.neg else 2.0 * q
+    ql = ql if s.neg else 2.0 * ql
+    cdef double c = 2.0 if s.neg else 1.0
+    cdef double t = 2.0 * w + c
+    cdef double tl = two_sum_lo(2.0 * w, c, t) + 2.0 * wl
+    cdef double u = q + t
+    lo[0] = two_sum_lo(q, t, u) + ql + tl
+    return u
+
+cdef inline double _mish_dd_fn(double x) noexcept nogil:
+    cdef _LogisticParts s = _mish_parts(x)
+    cdef double w = s.es, wl = s.el * s.scale
+    cdef double gl, g = _mish_den(s, &gl)
+    # x <= 0: w (w + 2) / U, the factor w unscaled (scale applied last);
+    # x > 0: (2w + 1) / D
+    cdef double n = w + 2.0 if s.neg else 2.0 * w + 1.0
+    cdef double nl = (two_sum_lo(w, 2.0, n) + wl) if s.neg else (two_sum_lo(2.0 * w, 1.0, n) + 2.0 * wl)
+    cdef double ml, m = _dd_mul(s.eh, s.el, n, nl, &ml)
+    m = m if s.neg else n
+    ml = ml if s.neg else nl
+    cdef double q = m / g
+    cdef double ql = ((fma(-q, g, m) + ml) - q * gl) / g
+    cdef double xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
+    cdef double r = x * q
+    r = (r + (fma(xc, q, -(xc * q)) + xc * ql)) * (s.scale if s.neg else 1.0)
+    return -0.0 if x < -800.0 else r         # x exp(x) underflows; also x = -inf
+
+cdef inline double _mish_dd_grad(double x) noexcept nogil:
+    cdef _LogisticParts s = _mish_parts(x)
+    cdef double w = s.es, wl = s.el * s.scale
+    cdef double al, a = _dd_cubic(1.0 if s.neg else 4.0, 4.0 if s.neg else 6.0, 6.0 if s.neg else 4.0,
+                                  4.0 if s.neg else 1.0, w, wl, &al)
+    cdef double bl, b = _dd_cubic(0.0 if s.neg else 4.0, 0.0 if s.neg else 4.0, 4.0 if s.neg else 0.0,
+                                  4.0 if s.neg else 0.0, w, wl, &bl)
+    cdef double zl, z = _dd_a_plus_xb(a, al, b, bl, x, &zl)
+    cdef double gl, g = _mish_den(s, &gl)
+    cdef double g2l, g2 = _dd_mul(g, gl, g, gl, &g2l)
+    cdef double ml, m = _dd_mul(s.eh, s.el, z, zl, &ml)        # x <= 0: w (A + x B)
+    m = m if s.neg else z
+    ml = ml if s.neg else zl
+    cdef double r = _dd_div(m, ml, g2, g2l) * (s.scale if s.neg else 1.0)
+    r = 1.0 if x > 40.0 else r               # 1 + (4x - 2) exp(-2x) rounds to 1
+    return 0.0 if x < -800.0 else r
+
+cdef inline double _mish_dd_grad2(double x) noexcept nogil:
+    cdef _LogisticParts s = _mish_parts(x)
+    cdef double w = s.es, wl = s.el * s.scale
+    cdef double al, a = _dd_cubic(2.0 if s.neg else 4.0, 6.0 if s.neg else 8.0, 8.0 if s.neg else 6.0,
+                                  4.0 if s.neg else 2.0, w, wl, &al)
+    cdef double bl, b = _dd_cubic(-2.0 if s.neg else 2.0, -3.0 if s.neg else 2.0,
+                                  2.0 if s.neg else -3.0, 2.0 if s.neg else -2.0, w, wl, &bl)
+    cdef double zl, z = _dd_a_plus_xb(a, al, b, bl, x, &zl)
+    cdef double gl, g = _mish_den(s, &gl)
+    cdef double g2l, g2 = _dd_mul(g, gl, g, gl, &g2l)
+    cdef double g3l, g3 = _dd_mul(g2, g2l, g, gl, &g3l)
+    # x <= 0: 4 w (A + x B), w unscaled; x > 0: 4 w^2 (A + x B), w^2 formed
+    # as (2^256 w)^2 and 2^-512 applied last from x = 300 on (w^2 < 1e-260:
+    # results near the subnormal range rounded once)
+    cdef bint big = x > 300.0
+    cdef double ws = w * (1.157920892373162e77 if big else 1.0)        # 2^256
+    cdef double wsl = wl * (1.157920892373162e77 if big else 1.0)
+    cdef double fl, f = _dd_mul(ws, wsl, ws, wsl, &fl)
+    f = 4.0 * s.eh if s.neg else 4.0 * f
+    fl = 4.0 * s.el if s.neg else 4.0 * fl
+    cdef double ml, m = _dd_mul(f, fl, z, zl, &ml)
+    cdef double r = _dd_div(m, ml, g3, g3l) * (s.scale if s.neg else (TAIL_SCALE if big else 1.0))
+    if (x > 400.0) | (x < -800.0):
+        r = 0.0                              # 8 x exp(-2x) and x exp(x) underflow
+    return r
+
+
 cdef inline double mish_fn(double x) noexcept nogil:
     # tanh(softplus(x)) = n / (n + 2), n = w (w + 2), w = exp(x)  (x <= 0)
     #                   = (1 + 2w) / (1 + 2w + 2w^2), w = exp(-x)  (x > 0)
@@ -500,6 +613,8 @@ cdef inline double mish_fn(double x) noexcept nogil:
     # compensation: the error left is exp's and the final rounding.
     if have_ext() & (fabs(x) <= 800.0):
         return _mish_ext(x, 0)
+    if not FASTACT_FLOAT32:
+        return _mish_dd_fn(x)
     # Straight-line: both signs computed from w = exp(-|x|), one selected
     # (vectorizes).
     cdef double w = exp(-fabs(x))
@@ -528,6 +643,8 @@ cdef inline double mish_grad(double x) noexcept nogil:
     # t + x * sech(sp)^2 * sigmoid(x), sp = softplus(x), t = tanh(sp)
     if have_ext() & (fabs(x) <= 800.0):
         return _mish_ext(x, 1)
+    if not FASTACT_FLOAT32:
+        return _mish_dd_grad(x)
     # Straight-line: both signs from w = exp(-|x|), one selected (vectorizes).
     cdef double w = exp(-fabs(x))
     cdef double d = fma(2.0 * w, w, 1.0 + 2.0 * w)                    # x > 0
@@ -544,6 +661,8 @@ cdef inline double mish_grad2(double x) noexcept nogil:
     # sech(sp)^2 * s * (2 + x * (1 - s - 2 t s)), s = sigmoid(x)
     if have_ext() & (fabs(x) <= 800.0):
         return _mish_ext(x, 2)
+    if not FASTACT_FLOAT32:
+        return _mish_dd_grad2(x)
     # Straight-line: both signs from w = exp(-|x|), one selected (vectorizes).
     cdef double w = exp(-fabs(x))
     cdef double d = fma(2.0 * w, w, 1.0 + 2.0 * w)                    # x > 0
