@@ -407,7 +407,7 @@ def test_team_inside_a_task_measured(monkeypatch):
     use 2, 2 with set_dask_threads(2) and with set_dask_threads(None)."""
     if not fastact.show_config(file=open(os.devnull, "w"))["openmp"]:
         pytest.skip("serial build: nothing to count")
-    x = da.from_array(_data((1000, 1000)), chunks=(500, 1000))     # 5e5 elements a block
+    x = da.from_array(_data((4000, 1000)), chunks=(2000, 1000))    # 2e6 elements a block
     monkeypatch.delenv("FASTACT_DASK_THREADS", raising=False)
     fastact.set_num_threads(2)
     _install_spy(measure_team=True)
