@@ -152,13 +152,6 @@ static inline double fa_vlog1p01(double y)
 #ifdef FASTACT_FLOAT32_MATH
     double s = y / (2.0 + y), s2 = s * s;
     double p = 1.0 / 15.0;
-    p = FA_FMA(p, s2, 1.0 / 13.0);
-    p = FA_FMA(p, s2, 1.0 / 11.0);
-    p = FA_FMA(p, s2, 1.0 / 9.0);
-    p = FA_FMA(p, s2, 1.0 / 7.0);
-    p = FA_FMA(p, s2, 1.0 / 5.0);
-    p = FA_FMA(p, s2, 1.0 / 3.0);
-    return 2.0 * s + 2.0 * s * (s2 * p);
 #else
     double t = 2.0 + y, tl = y - (t - 2.0);         /* 2 + y = t + tl exactly */
     double s = y / t, s2 = s * s;
@@ -177,12 +170,16 @@ static inline double fa_vlog1p01(double y)
     p = FA_FMA(p, s2, 1.0 / 19.0);
     p = FA_FMA(p, s2, 1.0 / 17.0);
     p = FA_FMA(p, s2, 1.0 / 15.0);
+#endif
     p = FA_FMA(p, s2, 1.0 / 13.0);
     p = FA_FMA(p, s2, 1.0 / 11.0);
     p = FA_FMA(p, s2, 1.0 / 9.0);
     p = FA_FMA(p, s2, 1.0 / 7.0);
     p = FA_FMA(p, s2, 1.0 / 5.0);
     p = FA_FMA(p, s2, 1.0 / 3.0);
+#ifdef FASTACT_FLOAT32_MATH
+    return 2.0 * s + 2.0 * s * (s2 * p);
+#else
     return 2.0 * s + (2.0 * sl + 2.0 * s * (s2 * p));
 #endif
 }
