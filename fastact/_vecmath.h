@@ -6,13 +6,15 @@
  * -fno-trapping-math, which keeps NaN and infinity semantics, unlike
  * -ffast-math).  Two accuracy tiers, one per kind of vector module:
  *
- * - float64 loops (fastact._vloops64_*): a few double ULP (exp, expm1, log1p on
- *   [0, 1], tanh, atan; within the float64 ULP bounds of the kernels of
- *   _spec.VECTOR_FLOAT64) and ~1e-14 relative for erfc;
+ * - float64 loops (fastact._vloops_f64_*): a few double ULP (exp, expm1, log1p
+ *   on [0, 1], tanh, atan; within the float64 ULP bounds of the kernels of
+ *   _spec.VECTOR_FLOAT64);
  * - float32 loops (fastact._vloops_*, FASTACT_FLOAT32_MATH): the same functions
- *   with shorter series and no compensated divisions, < 2e-9 relative (erfc
- *   1e-11), i.e. < 0.03 of a float32 ULP, at about half the cost.  The kernels still run in
- *   double, so their range handling (tails, extreme parameters) is unchanged.
+ *   with shorter series and no compensated divisions, < 2e-9 relative, i.e.
+ *   < 0.03 of a float32 ULP, at about half the cost; and erfc (1e-11), which
+ *   only float32 gelu uses (float64 gelu has its own double-double formulas in
+ *   kernels.pxd).  The kernels still run in double, so their range handling
+ *   (tails, extreme parameters) is unchanged.
  */
 #ifndef FASTACT_VECMATH_H
 #define FASTACT_VECMATH_H
@@ -244,9 +246,11 @@ static inline double fa_vatan(double x)
 }
 
 /* erfc(z) = t exp(-z^2 + P(t)), t = 2 / (2 + |z|), P a Chebyshev series in
- * 2t - 1 (fitted to mpmath; ~1e-14 relative with all 28 terms, ~1e-11 with the
- * first 18, used for float32 results); erfc(-z) = 2 - erfc(z). */
-static const double fa_erfc_cheb[28] = {
+ * 2t - 1 (fitted to mpmath), for float32 results only: the first 18 terms of 28
+ * (the rest sum to < 1e-11 in P, i.e. relative in erfc; gelu' cancels ~1000-fold
+ * next to its zero x = -0.75, so float32 needs that much); -z^2's rounding
+ * error adds up to 1e-13 relative at z = 27.  erfc(-z) = 2 - erfc(z). */
+static const double fa_erfc_cheb[18] = {
     -1.3026537197817094,
     0.6419697923564902,
     0.019476473204185836,
@@ -264,17 +268,7 @@ static const double fa_erfc_cheb[28] = {
     -9.91364156493033e-10,
     -2.273651222931836e-10,
     9.646791102015527e-11,
-    2.3940380830391146e-12,
-    -6.886027526497553e-12,
-    8.944879273090725e-13,
-    3.130921399342958e-13,
-    -1.1270822361367252e-13,
-    3.810905255189232e-16,
-    7.106097613609237e-15,
-    -1.5230282014571041e-15,
-    -9.457494571291254e-17,
-    1.210237189224273e-16,
-    -2.816663087746774e-17
+    2.3940380830391146e-12
 };
 
 static inline double fa_verfc(double z)
@@ -286,18 +280,8 @@ static inline double fa_verfc(double z)
     /* Clenshaw, unrolled by hand: an inner loop would stop the outer loop from
      * vectorizing. */
 #define FA_CLENSHAW(j) tmp = FA_FMA(2.0 * y, b1, fa_erfc_cheb[j] - b2); b2 = b1; b1 = tmp;
-#ifdef FASTACT_FLOAT32_MATH
-    /* Terms 0-17 only: the rest sum to < 1e-11 in P, i.e. relative in erfc;
-     * gelu' cancels ~1000-fold near its zero (x = -0.75), so float32 needs
-     * that much. */
     FA_CLENSHAW(17) FA_CLENSHAW(16) FA_CLENSHAW(15) FA_CLENSHAW(14) FA_CLENSHAW(13)
     FA_CLENSHAW(12)
-#else
-    FA_CLENSHAW(27) FA_CLENSHAW(26) FA_CLENSHAW(25) FA_CLENSHAW(24) FA_CLENSHAW(23)
-    FA_CLENSHAW(22) FA_CLENSHAW(21) FA_CLENSHAW(20) FA_CLENSHAW(19) FA_CLENSHAW(18)
-    FA_CLENSHAW(17) FA_CLENSHAW(16) FA_CLENSHAW(15) FA_CLENSHAW(14) FA_CLENSHAW(13)
-    FA_CLENSHAW(12)
-#endif
     FA_CLENSHAW(11) FA_CLENSHAW(10) FA_CLENSHAW(9) FA_CLENSHAW(8)
     FA_CLENSHAW(7) FA_CLENSHAW(6) FA_CLENSHAW(5) FA_CLENSHAW(4) FA_CLENSHAW(3)
     FA_CLENSHAW(2) FA_CLENSHAW(1)

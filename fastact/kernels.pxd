@@ -57,6 +57,28 @@ cdef extern from *:
     static const double fastact_SELU_SCALE_LO = 3.9874847667154144e-17;
     static const double fastact_SELU_SA_HI = 1.7580993408473768;  /* scale * alpha */
     static const double fastact_SELU_SA_LO = 1.41535193800845e-17;
+    /* gelu (double-double path): 1/3, 1/15, 1/105, the first coefficients of
+     * S(u) = sum u^n / (2n+1)!!, and M(a) = a Phi(-a) / phi(a) as a Chebyshev
+     * series in y = (7 - a) / (4 + a) for a >= 1.5 (interpolated at 80 nodes
+     * with mpmath at 50 digits; terms beyond the 23rd < 2e-18). */
+    static const double fastact_THIRD_HI = 0.3333333333333333;
+    static const double fastact_THIRD_LO = 1.850371707708594e-17;
+    static const double fastact_FIFTEENTH_HI = 0.06666666666666667;
+    static const double fastact_FIFTEENTH_LO = 9.251858538542971e-19;
+    static const double fastact_INV105_HI = 0.009523809523809525;
+    static const double fastact_INV105_LO = -8.591011500075616e-19;
+    static const double fastact_GELU_M0_HI = 0.9371041100247333;  /* c0 / 2 */
+    static const double fastact_GELU_M0_LO = 3.491508342927506e-17;
+    static const double fastact_GELU_M[23] = {
+        1.8742082200494665, -0.09807490268842378, -0.046874047939901235,
+        -0.014508849951831635, -0.0033092951769623674, -0.0005529868921991582,
+        -5.97266936832185e-05, -1.6329926354909593e-06, 6.916509531337449e-07,
+        1.0345329310788948e-07, -3.1242514244447747e-09, -2.312403936389095e-09,
+        -8.118711794266879e-11, 4.878098843857079e-11, 3.892683462581652e-12,
+        -1.1375808924135492e-12, -1.2474565134673964e-13, 3.095090702972159e-14,
+        3.604428758529325e-15, -9.789537403228508e-16, -9.51597337617746e-17,
+        3.4516110654979724e-17, 2.0035164622792817e-18
+    };
     """
     const double RSQRT2_HI "fastact_RSQRT2_HI"
     const double RSQRT2_LO "fastact_RSQRT2_LO"
@@ -71,6 +93,15 @@ cdef extern from *:
     const double SELU_SCALE_LO "fastact_SELU_SCALE_LO"
     const double SELU_SA_HI "fastact_SELU_SA_HI"
     const double SELU_SA_LO "fastact_SELU_SA_LO"
+    const double THIRD_HI "fastact_THIRD_HI"
+    const double THIRD_LO "fastact_THIRD_LO"
+    const double FIFTEENTH_HI "fastact_FIFTEENTH_HI"
+    const double FIFTEENTH_LO "fastact_FIFTEENTH_LO"
+    const double INV105_HI "fastact_INV105_HI"
+    const double INV105_LO "fastact_INV105_LO"
+    const double GELU_M0_HI "fastact_GELU_M0_HI"
+    const double GELU_M0_LO "fastact_GELU_M0_LO"
+    const double GELU_M "fastact_GELU_M"[23]
 
 
 # ---------------------------------------------------------------- identity, affine
@@ -679,35 +710,186 @@ cdef inline double mish_grad2(double x) noexcept nogil:
 
 
 # ---------------------------------------------------------------- gelu
+# gelu = x Phi(x), gelu' = Phi(x) + x phi(x), gelu'' = phi(x) (2 - x^2), with
+# phi(x) = exp(-x^2/2) / sqrt(2 pi).  Three paths: x87 extended precision (the
+# accurate scalar loops where long double is that), double-double (the float64
+# vector loops, MSVC, aarch64) and plain double (float32 results).
+#
+# The double-double path, with a = |x| and phi from exp_dd of the exact -x^2/2
+# (for x^2/2 > 700, exp(354.9 - x^2/2) with 2^-512 applied last):
+# * a <= 1.5: Phi(x) = 1/2 + Q, Q = x phi S(x^2), S(u) = sum u^n / (2n+1)!! (all
+#   terms positive: nothing cancels inside S).  1/2 + Q cancels up to 7.5-fold
+#   (Phi(-1.5) = 0.067) and gelu' = 1/2 + Q + x phi to zero next to x = -0.7518,
+#   so Q, x phi and S's first four terms are double-doubles;
+# * a > 1.5: Phi(-a) = phi M / a with M(a) = a Phi(-a) / phi(a) in [0.77, 1), the
+#   scaled Mills ratio (a Chebyshev series): gelu = -phi M (x < 0) or x - phi M,
+#   gelu' = -G (x < 0) or 1 + G with G = phi (a^2 - M) / a.  Nothing cancels.
+cdef extern from *:
+    """
+    /* M(a) = a Phi(-a) / phi(a) as hi + *lo for a >= 1.5: Clenshaw's recurrence,
+     * unrolled (an inner loop would stop the caller's loop from vectorizing). */
+    static inline double fastact_gelu_mills(double a, double* lo)
+    {
+        /* y = (7 - a) / (4 + a) + yl: its rounding error would cost M ~0.6 ULP
+         * (|dM/dy| < 0.3), so the remainder yl is kept and applied to first order
+         * (dM/dy from the first four terms, ample for a correction of 1e-16). */
+        double nh = 7.0 - a, nb = nh - 7.0, nl = (7.0 - (nh - nb)) - (a + nb);   /* 2Sum */
+        double dh = 4.0 + a, db = dh - 4.0, dl = (4.0 - (dh - db)) + (a - db);
+        double y = nh / dh, y2 = 2.0 * y;
+        double yl = ((fma(-y, dh, nh) + nl) - y * dl) / dh;
+        const double *c = fastact_GELU_M;
+        double dm = (c[1] - 3.0 * c[3]) + y * ((4.0 * c[2] - 16.0 * c[4]) + y * (12.0 * c[3] + y * (32.0 * c[4])));
+        double p = fastact_GELU_M[22], q = fma(y2, p, fastact_GELU_M[21]), t, m;
+    #define FASTACT_CLENSHAW2(k) \\
+        p = fma(y2, q, fastact_GELU_M[k] - p); q = fma(y2, p, fastact_GELU_M[k - 1] - q);
+        FASTACT_CLENSHAW2(20) FASTACT_CLENSHAW2(18) FASTACT_CLENSHAW2(16)
+        FASTACT_CLENSHAW2(14) FASTACT_CLENSHAW2(12) FASTACT_CLENSHAW2(10)
+        FASTACT_CLENSHAW2(8) FASTACT_CLENSHAW2(6) FASTACT_CLENSHAW2(4) FASTACT_CLENSHAW2(2)
+    #undef FASTACT_CLENSHAW2
+        t = fma(y, q, -p);                  /* M - c0/2 = y b1 - b2, |.| < 0.17 */
+        m = fastact_GELU_M0_HI + t;
+        *lo = ((fastact_GELU_M0_HI - m) + t) + (fastact_GELU_M0_LO + yl * dm);
+        return m;
+    }
+    """
+    double _gelu_mills "fastact_gelu_mills"(double a, double* lo) noexcept nogil
+
+ctypedef struct _GeluParts:
+    double ph, pl, scale       # phi = (ph + pl) * scale
+    double s, sl               # x^2 = s + sl, |x| clamped to 40
+
+cdef inline _GeluParts _gelu_parts(double x) noexcept nogil:
+    cdef _GeluParts g
+    cdef double a = fabs(x)
+    a = 40.0 if a > 40.0 else a              # beyond, the limits are selected
+    g.s = a * a
+    g.sl = fma(a, a, -g.s)
+    cdef double h = 0.5 * g.s
+    cdef double hl = 0.5 * g.sl
+    cdef bint tail = h > 700.0
+    cdef double e = TAIL_SHIFT_HI - h if tail else -h
+    cdef double el = two_sum_lo(TAIL_SHIFT_HI, -h, e) + TAIL_SHIFT_LO - hl if tail else -hl
+    cdef double eh, elo
+    eh = exp_dd(e, &elo)
+    elo = fma(eh, el, elo)                   # exp(e + el), first order
+    g.ph = eh * INV_SQRT_2PI
+    g.pl = fma(eh, INV_SQRT_2PI, -g.ph) + (eh * INV_SQRT_2PI_LO + elo * INV_SQRT_2PI)
+    g.scale = TAIL_SCALE if tail else 1.0
+    return g
+
+ctypedef struct _GeluSmall:
+    double fh, fl              # Phi(x) = 1/2 + Q
+    double xh, xl              # x phi(x)
+
+cdef inline _GeluSmall _gelu_small(double x, _GeluParts g) noexcept nogil:
+    """The a <= 1.5 parts (x clamped to +-1.5 elsewhere; NaN stays NaN)."""
+    cdef _GeluSmall r
+    cdef bint big = g.s > 2.25
+    cdef double xa = copysign(1.5, x) if big else x
+    cdef double u = 2.25 if big else g.s
+    cdef double ul = 0.0 if big else g.sl
+    # D = sum_{n >= 4} u^(n-4) / (2n+1)!!, to n = 20 (the rest < 1e-19 of S)
+    cdef double d = 7.625979004892143e-26
+    d = fma(d, u, 3.1266513920057783e-24)
+    d = fma(d, u, 1.2193940428822536e-22)
+    d = fma(d, u, 4.5117579586643385e-21)
+    d = fma(d, u, 1.5791152855325184e-19)
+    d = fma(d, u, 5.211080442257311e-18)
+    d = fma(d, u, 1.6154349370997664e-16)
+    d = fma(d, u, 4.684761317589322e-15)
+    d = fma(d, u, 1.264885555749117e-13)
+    d = fma(d, u, 3.1622138893727926e-12)
+    d = fma(d, u, 7.273091945557423e-11)
+    d = fma(d, u, 1.5273493085670588e-09)
+    d = fma(d, u, 2.901963686277412e-08)
+    d = fma(d, u, 4.9333382666716e-07)
+    d = fma(d, u, 7.4000074000074e-06)
+    d = fma(d, u, 9.62000962000962e-05)
+    d = fma(d, u, 0.0010582010582010583)
+    # S = 1 + u (1/3 + u (1/15 + u (1/105 + u D))) in double-double
+    cdef double ml, m = _dd_a_plus_xb(INV105_HI, INV105_LO, u, ul, d, &ml)
+    cdef double ph, pl
+    ph = _dd_mul(u, ul, m, ml, &pl)
+    m = FIFTEENTH_HI + ph
+    ml = two_sum_lo(FIFTEENTH_HI, ph, m) + pl + FIFTEENTH_LO
+    ph = _dd_mul(u, ul, m, ml, &pl)
+    m = THIRD_HI + ph
+    ml = two_sum_lo(THIRD_HI, ph, m) + pl + THIRD_LO
+    ph = _dd_mul(u, ul, m, ml, &pl)
+    m = 1.0 + ph
+    ml = (1.0 - m) + ph + pl                 # Fast2Sum: u (...) < 1.3
+    r.xh = xa * g.ph
+    r.xl = fma(xa, g.ph, -r.xh) + xa * g.pl
+    ph = _dd_mul(r.xh, r.xl, m, ml, &pl)     # Q
+    r.fh = 0.5 + ph
+    r.fl = two_sum_lo(0.5, ph, r.fh) + pl
+    return r
+
+cdef inline double _gelu_phi_mills(_GeluParts g, double ab, double* mh, double* ml,
+                                   double* lo) noexcept nogil:
+    """phi M(ab) (unscaled) as hi + lo[0]; M = mh[0] + ml[0]."""
+    mh[0] = _gelu_mills(ab, ml)
+    cdef double f = g.ph * mh[0]
+    lo[0] = fma(g.ph, mh[0], -f) + (g.ph * ml[0] + g.pl * mh[0])
+    return f
+
+cdef inline double _gelu_dd_fn(double x) noexcept nogil:
+    cdef _GeluParts g = _gelu_parts(x)
+    cdef _GeluSmall m = _gelu_small(x, g)
+    cdef double a = fabs(x)
+    cdef double ab = 1.5 if a < 1.5 else (40.0 if a > 40.0 else a)
+    cdef double r = x * m.fh
+    r = r + (fma(x, m.fh, -r) + x * m.fl)    # x Phi(x), a <= 1.5
+    r = x if x == 0.0 else r                 # -0 + 0 would be +0
+    cdef double mh, ml, fl, fh = _gelu_phi_mills(g, ab, &mh, &ml, &fl)
+    fh = fh * g.scale
+    fl = fl * g.scale
+    cdef double rp = x - fh                  # x - phi M
+    rp = rp + (two_sum_lo(x, -fh, rp) - fl)
+    cdef double rn = -((fh + fl))            # -phi M
+    r = r if a <= 1.5 else (rp if x > 0.0 else rn)
+    r = x if x > 40.0 else r                 # Phi(x) = 1 to 1e-350; also +inf
+    r = -0.0 if x < -40.0 else r             # |x| phi(x) < 1e-340; also -inf
+    return x if x != x else r
+
+cdef inline double _gelu_dd_grad(double x) noexcept nogil:
+    cdef _GeluParts g = _gelu_parts(x)
+    cdef _GeluSmall m = _gelu_small(x, g)
+    cdef double a = fabs(x)
+    cdef double ab = 1.5 if a < 1.5 else (40.0 if a > 40.0 else a)
+    cdef double r = m.fh + m.xh              # Phi(x) + x phi(x), a <= 1.5
+    r = r + ((two_sum_lo(m.fh, m.xh, r) + m.fl) + m.xl)
+    cdef double mh, ml, fl, fh = _gelu_phi_mills(g, ab, &mh, &ml, &fl)
+    cdef double dh = g.s - mh                # a^2 - M
+    cdef double dl = (two_sum_lo(g.s, -mh, dh) + g.sl) - ml
+    cdef double nh = g.ph * dh
+    cdef double nl = fma(g.ph, dh, -nh) + (g.ph * dl + g.pl * dh)
+    cdef double G = div_dd(nh, nl, ab, 0.0) * g.scale
+    r = r if a <= 1.5 else (1.0 + G if x > 0.0 else -G)
+    r = 1.0 if x > 40.0 else r
+    r = 0.0 if x < -40.0 else r
+    return x if x != x else r
+
+cdef inline double _gelu_dd_grad2(double x) noexcept nogil:
+    cdef _GeluParts g = _gelu_parts(x)
+    cdef double wh = 2.0 - g.s               # 2 - x^2, exact next to its zeros
+    cdef double wl = two_sum_lo(2.0, -g.s, wh) - g.sl
+    cdef double r = g.ph * wh
+    r = (r + (fma(g.ph, wh, -r) + (g.ph * wl + g.pl * wh))) * g.scale
+    r = 0.0 if fabs(x) > 40.0 else r
+    return x if x != x else r
+
+# The float32 path: plain double (rounding errors < 1e-13 relative, against a
+# float32 ULP of 6e-8, also where gelu' cancels ~1000-fold next to its zero).
 cdef inline double _neg_half_square(double x, double* lo) noexcept nogil:
     """-x^2 / 2 as hi + lo (exact)."""
     cdef double s = x * x
     lo[0] = -0.5 * two_prod_lo(x, x, s)
     return -0.5 * s
 
-cdef inline double _gelu_tail_series(double x) noexcept nogil:
-    """S with Phi(x) = phi(x) * S / |x| for x <= -37 (asymptotic, 9 terms)."""
-    cdef double t = 1.0 / (x * x)
-    return 1.0 + t * (-1.0 + t * (3.0 + t * (-15.0 + t * (105.0 + t * (-945.0 + t * (
-        10395.0 + t * (-135135.0 + t * 2027025.0)))))))
-
 cdef inline double _std_normal_cdf(double x) noexcept nogil:
-    """Phi(x) = erfc(-x / sqrt(2)) / 2 for x > -37.
-
-    erfc's argument is carried as a double-double and corrected to first order:
-    its rounding error would otherwise be amplified by up to 2 z^2 (~1400 ULP at
-    x = -37).  One straight-line path for both signs (for x > 0 the correction is
-    negligible but harmless), so that loops calling it vectorize.
-    """
-    cdef double z = -x * RSQRT2_HI
-    cdef double zl = fma(-x, RSQRT2_HI, -z) - x * RSQRT2_LO
-    if not FASTACT_EXACT_TAILS:
-        # The vector modules, where gelu runs float32 only: the correction is
-        # < 1e-13 relative there, and would cost one more exp.
-        return 0.5 * erfc(z)
-    # erfc(z + zl) = erfc(z) - zl * 2/sqrt(pi) * exp(-z^2) to first order
-    return 0.5 * (erfc(z) - zl * TWO_OVER_SQRTPI * exp(-z * z))
-
+    """Phi(x) = erfc(-x / sqrt(2)) / 2."""
+    return 0.5 * erfc(-x * RSQRT2_HI)
 
 cdef inline double _std_normal_pdf_mul(double x, double f) noexcept nogil:
     """f * phi(x) = f * exp(-x^2 / 2) / sqrt(2 pi), with -x^2/2 exact."""
@@ -719,33 +901,31 @@ cdef inline double gelu_fn(double x) noexcept nogil:
     cdef double r
     if have_ext() & (fabs(x) <= 40.0):
         return _gelu_ext(x, 0)
-    # Straight-line with selects (vectorizes).  Below -37, Phi(x) would be
-    # subnormal while x Phi(x) is not: the asymptotic series takes over.
-    r = x * _std_normal_cdf(x)
-    if FASTACT_EXACT_TAILS:
-        r = _std_normal_pdf_mul(x, -_gelu_tail_series(x)) if x < -37.0 else r
-    r = x if x > 40.0 else r                 # Phi(x) = 1 to 1e-350; also x = +inf
-    return -0.0 if x < -40.0 else r          # |x| phi(x) < 1e-340; also x = -inf
+    if not FASTACT_FLOAT32:
+        return _gelu_dd_fn(x)
+    r = x * _std_normal_cdf(x)               # straight-line with selects
+    r = x if x > 40.0 else r
+    return -0.0 if x < -40.0 else r
 
 cdef inline double gelu_grad(double x) noexcept nogil:
-    # Phi(x) + x phi(x)
     cdef double r
     if have_ext() & (fabs(x) <= 40.0):
         return _gelu_ext(x, 1)
+    if not FASTACT_FLOAT32:
+        return _gelu_dd_grad(x)
     r = _std_normal_cdf(x) + _std_normal_pdf_mul(x, x)
-    if FASTACT_EXACT_TAILS:
-        r = _std_normal_pdf_mul(x, x - _gelu_tail_series(x) / x) if x < -37.0 else r
     r = 1.0 if x > 40.0 else r
     return 0.0 if x < -40.0 else r
 
 cdef inline double gelu_grad2(double x) noexcept nogil:
-    # phi(x) (2 - x^2), with 2 - x^2 from the exact square
+    cdef double s
     if have_ext() & (fabs(x) <= 40.0):
         return _gelu_ext(x, 2)
-    cdef double s
+    if not FASTACT_FLOAT32:
+        return _gelu_dd_grad2(x)
     if fabs(x) > 40.0:
         return 0.0 if x == x else x
-    s = x * x
+    s = x * x                                # 2 - x^2 from the exact square
     return _std_normal_pdf_mul(x, (2.0 - s) - two_prod_lo(x, x, s))
 
 

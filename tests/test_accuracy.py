@@ -396,6 +396,22 @@ def test_exp_tails_with_huge_factors(fa, dtype):
         assert 7.02e-222 < y < 7.03e-222, y
 
 
+def test_gelu_float64_region_seams(fa):
+    """float64 gelu's double-double formulas switch from the series of Phi to the
+    Mills ratio at |x| = 1.5, and shift exp's argument once x^2 / 2 > 700
+    (|x| > 37.42); both sides of each seam, the zero of gelu' (-0.7518) and those
+    of gelu'' (+-sqrt 2) meet the bounds.  The random points cover the two
+    regions' interiors densely (the grids are log-spaced)."""
+    dt = np.float64
+    xs = []
+    for v in (1.5, -1.5, math.sqrt(1400.0), -math.sqrt(1400.0), 38.6, -38.6, 40.0, -40.0,
+              -0.7517915942845352, math.sqrt(2.0), -math.sqrt(2.0)):
+        xs += [float(y) for y in R._neighbours(v, dt, 6)]
+    xs += np.random.default_rng(7).uniform(-6.0, 6.0, 300).tolist()
+    for op in R.OPS:
+        _check(fa, C["gelu"], op, "float64", xs)
+
+
 @pytest.mark.parametrize("dtype", R.DTYPES)
 def test_softplus_huge_beta(fa, dtype):
     cfg = R.Config("softplus(beta=1e30)", "softplus", {"beta": 1e30})

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import cloudpickle
 import dask
@@ -287,7 +288,9 @@ def _install_spy(measure_team):
     """Wrap every loop that fastact's dask tasks look up so that it records the
     thread count it is given and, with ``measure_team``, the team that really
     ran: the threads of this process with at least 40% of the busiest one's CPU
-    time, as in test_thread_settings.py (so one task at a time per process).
+    time, as in test_thread_settings.py (so one task at a time per process),
+    over repeated calls of at least 0.1 s (one call of a vector loop can be too
+    short for the idle threads' CPU time to be noise).
 
     The records live on the spy in ``fastact._dispatch``: in a worker process,
     where this module's functions arrive pickled by value, that is the one
@@ -300,6 +303,9 @@ def _install_spy(measure_team):
             loop(*args)
             team = None
             if measure_team:
+                start = time.perf_counter()
+                while time.perf_counter() - start < 0.1:
+                    loop(*args)            # the same output again: x is not out here
                 after = _cpu_ns()
                 busy = [after[t] - before.get(t, 0) for t in after]
                 team = sum(b >= 0.4 * max(busy) for b in busy)
@@ -402,8 +408,7 @@ def test_threads_in_this_thread_is_per_thread():
                     reason="counts threads through Linux /proc")
 def test_team_inside_a_task_measured(monkeypatch):
     """The OpenMP team that really runs inside a task (sync scheduler, so the
-    task runs in this thread alone; float64 gelu' runs on the scalar loops,
-    slow enough to measure): 1 thread by default although OpenMP would
+    task runs in this thread alone): 1 thread by default although OpenMP would
     use 2, 2 with set_dask_threads(2) and with set_dask_threads(None)."""
     if not fastact.show_config(file=open(os.devnull, "w"))["openmp"]:
         pytest.skip("serial build: nothing to count")

@@ -5,9 +5,9 @@ runtime loaded in the same process.
 No kernel reports its team size, so it is measured from outside: every
 scenario runs in a fresh interpreter (OMP_NUM_THREADS is read once, when the
 OpenMP runtime starts), which makes large calls (gelu.grad, float64, 10^6
-elements: well above the parallel threshold, on the scalar loops; five of them,
-so that the spinning of idle pool threads stays noise) and reads the CPU time of each of
-its OS threads from /proc/self/task/*/schedstat before and after.  The team is
+elements: well above the parallel threshold), repeated for at least 0.3 s so
+that the spinning of idle pool threads stays noise, and reads the CPU time of
+each of its OS threads from /proc/self/task/*/schedstat before and after.  The team is
 the number of threads that did a comparable share of the work (the static
 schedule gives every team member the same number of elements): at least 40% of
 the busiest thread's CPU time.  CPU time, not wall time, so it holds on a busy
@@ -49,10 +49,13 @@ X = np.random.default_rng(1).uniform(-10, 10, 1_000_000)
 
 def team():
     """Threads that took part in one large fastact call."""
+    import time
     import fastact
     before = _cpu_ns()
-    for _ in range(5):                 # ~0.2 s: idle pool threads' spinning is noise
+    start, calls = time.perf_counter(), 0
+    while calls < 5 or time.perf_counter() - start < 0.3:   # idle spinning is noise
         fastact.gelu.grad(X)
+        calls += 1
     after = _cpu_ns()
     busy = [after[t] - before.get(t, 0) for t in after]
     top = max(busy)
