@@ -353,10 +353,6 @@ cdef inline double softplus_grad2(double x, double beta) noexcept nogil:
 
 
 # ---------------------------------------------------------------- swish, silu, mish
-cdef inline double _dd_div(double nh, double nl, double dh, double dl) noexcept nogil:
-    """(nh + nl) / (dh + dl), compensated (~0.5 ULP beyond the inputs' errors)."""
-    cdef double q = nh / dh
-    return q + ((fma(-q, dh, nh) + nl) - q * dl) / dh
 
 # sigmoid-based kernels (swish, gelu-tanh) in double-double arithmetic where
 # their sums cancel: the float64 path without x87 extended precision (vector
@@ -423,7 +419,7 @@ cdef inline double _sigmoid_plus_g_dsigmoid_dd(_LogisticParts s, double g, doubl
     cdef double gel = fma(g, s.es, -ge) + (g * s.el + gl * s.eh) * s.scale
     cdef double u = s.t + ge
     cdef double ul = two_sum_lo(s.t, ge, u) + s.tl + gel
-    cdef double r = _dd_div(q if s.neg else u, ql if s.neg else ul, s.d, s.dl)
+    cdef double r = div_dd(q if s.neg else u, ql if s.neg else ul, s.d, s.dl)
     return r * (s.scale if s.neg else 1.0)
 
 cdef inline _LogisticParts _swish_parts(double x, double beta) noexcept nogil:
@@ -459,7 +455,7 @@ cdef inline double _swish_dd_grad2(double x, double beta) noexcept nogil:
     cdef double wl = two_sum_lo(2.0 * s.t, -am, w) + 2.0 * s.tl - aml
     cdef double q = s.eh * w
     cdef double d3 = s.d * s.t
-    cdef double r = _dd_div(q, fma(s.eh, w, -q) + s.eh * wl + s.el * w,
+    cdef double r = div_dd(q, fma(s.eh, w, -q) + s.eh * wl + s.el * w,
                             d3, fma(s.d, s.t, -d3) + s.dl * s.t + s.d * s.tl)
     # beta * (...): not (beta * ...) / T^3, which overflows for beta near DBL_MAX
     r = (beta * r) * s.scale
@@ -606,7 +602,7 @@ cdef inline double _mish_dd_grad(double x) noexcept nogil:
     cdef double ml, m = _dd_mul(s.eh, s.el, z, zl, &ml)        # x <= 0: w (A + x B)
     m = m if s.neg else z
     ml = ml if s.neg else zl
-    cdef double r = _dd_div(m, ml, g2, g2l) * (s.scale if s.neg else 1.0)
+    cdef double r = div_dd(m, ml, g2, g2l) * (s.scale if s.neg else 1.0)
     r = 1.0 if x > 40.0 else r               # 1 + (4x - 2) exp(-2x) rounds to 1
     return 0.0 if x < -800.0 else r
 
@@ -631,7 +627,7 @@ cdef inline double _mish_dd_grad2(double x) noexcept nogil:
     f = 4.0 * s.eh if s.neg else 4.0 * f
     fl = 4.0 * s.el if s.neg else 4.0 * fl
     cdef double ml, m = _dd_mul(f, fl, z, zl, &ml)
-    cdef double r = _dd_div(m, ml, g3, g3l) * (s.scale if s.neg else (TAIL_SCALE if big else 1.0))
+    cdef double r = div_dd(m, ml, g3, g3l) * (s.scale if s.neg else (TAIL_SCALE if big else 1.0))
     if (x > 400.0) | (x < -800.0):
         r = 0.0                              # 8 x exp(-2x) and x exp(x) underflow
     return r
@@ -1008,7 +1004,7 @@ cdef inline double _gelu_tanh_dd_grad2(double x) noexcept nogil:
     # E (A T -+ B) / T^3
     cdef double q = s.eh * u
     cdef double d3 = s.d * s.t
-    cdef double r = _dd_div(q, fma(s.eh, u, -q) + s.eh * ul + s.el * u,
+    cdef double r = div_dd(q, fma(s.eh, u, -q) + s.eh * ul + s.el * u,
                             d3, fma(s.d, s.t, -d3) + s.dl * s.t + s.d * s.tl) * s.scale
     return 0.0 if fabs(x) > 25.0 else r
 
