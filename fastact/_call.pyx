@@ -1,12 +1,14 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
 """Compiled call path: the common call validated and dispatched in C.
 
-``f(x)``, ``f(x, out=o)``, ``f.grad(x, alpha, out=x)`` ... with ``x`` an exact
+``f(x)``, ``f(x, out=o)``, ``f.grad(x, alpha, out=x)``, ``f.backward(x, g,
+out=g)``, ``f.fn_and_grad(x, out=(a, b))`` ... with ``x`` an exact
 ``numpy.ndarray`` of float32 or float64 that is C-contiguous, aligned, in native
-byte order and at least 1-d (and ``out``, when given, the same, writeable, of
-x's shape, either ``x`` itself or not overlapping it) run from here: a few
-flag and shape comparisons, then the loop, with no Python-level step, so a
-call on a small array costs about what a NumPy ufunc call costs.
+byte order and at least 1-d (``grad_output`` and every ``out``, when given, the
+same, of x's dtype and shape, outputs writeable, each output either an input
+itself or not overlapping it, the two outputs of fn_and_grad disjoint) run from
+here: a few flag and shape comparisons, then the loop, with no Python-level
+step, so a call on a small array costs about what a NumPy ufunc call costs.
 
 Everything else (other dtypes and layouts, subclasses, array-likes, scalars,
 Dask arrays, and every error) goes to the Python path (``Activation._run`` and
@@ -25,6 +27,14 @@ ctypedef void (*loop32_t)(const float*, float*, Py_ssize_t, double, double,
                           int) noexcept nogil
 ctypedef void (*loop64_t)(const double*, double*, Py_ssize_t, double, double,
                           int) noexcept nogil
+ctypedef void (*backward32_t)(const float*, const float*, float*, Py_ssize_t, double,
+                              double, int) noexcept nogil
+ctypedef void (*backward64_t)(const double*, const double*, double*, Py_ssize_t, double,
+                              double, int) noexcept nogil
+ctypedef void (*fn_and_grad32_t)(const float*, float*, float*, Py_ssize_t, double,
+                                 double, int) noexcept nogil
+ctypedef void (*fn_and_grad64_t)(const double*, double*, double*, Py_ssize_t, double,
+                                 double, int) noexcept nogil
 
 # Below this many elements the loop keeps the GIL: releasing and taking it back
 # costs more than the loop, and no other thread could use the time.
@@ -38,27 +48,33 @@ cdef Py_ssize_t _CACHE_SIZE = 256
 cdef class Loop:
     """One op of one kernel: its float32 and float64 loops as the Python pair
     (float32, float64) of ``fastact._dispatch``, as C pointers for the compiled
-    path (unary ops only; NULL for the fused ones), and the sizes from which
-    each uses threads (``fastact/_thresholds.py``)."""
+    path (``fused``: the pointers are a backward or fn_and_grad loop; no
+    capsules: the Python path only), and the sizes from which each uses threads
+    (``fastact/_thresholds.py``)."""
 
-    cdef loop32_t f32
-    cdef loop64_t f64
+    cdef void* c32
+    cdef void* c64
+    cdef readonly bint fused
     cdef readonly tuple pair
     cdef readonly Py_ssize_t threshold32, threshold64
 
     def __init__(self, pair, f32_capsule, f64_capsule, Py_ssize_t threshold32,
-                 Py_ssize_t threshold64):
+                 Py_ssize_t threshold64, bint fused=False):
         self.pair = tuple(pair)
         self.threshold32, self.threshold64 = threshold32, threshold64
+        self.fused = fused
         if f32_capsule is not None:
-            self.f32 = <loop32_t> PyCapsule_GetPointer(f32_capsule, NULL)
-            self.f64 = <loop64_t> PyCapsule_GetPointer(f64_capsule, NULL)
+            self.c32 = PyCapsule_GetPointer(f32_capsule, NULL)
+            self.c64 = PyCapsule_GetPointer(f64_capsule, NULL)
 
     def __getitem__(self, i):
         return self.pair[i]
 
     def num_threads(self, Py_ssize_t n, bint float64):
         """Threads for a loop over n elements: 1 below the op's threshold."""
+        return self._threads(n, float64)
+
+    cdef inline int _threads(self, Py_ssize_t n, bint float64):
         return 1 if n < (self.threshold64 if float64 else self.threshold32) else _config.num_threads()
 
 
@@ -69,59 +85,164 @@ cdef inline bint _plain(cnp.ndarray a, int typenum, int flags):
             and cnp.PyArray_NDIM(a) > 0)
 
 
+cdef inline int _float_typenum(cnp.ndarray x):
+    """x's typenum if x is a plain float32/float64 array (see _plain), else -1."""
+    cdef int typenum = cnp.PyArray_TYPE(x)
+    if (typenum == cnp.NPY_FLOAT or typenum == cnp.NPY_DOUBLE) and _plain(x, typenum, _PLAIN):
+        return typenum
+    return -1
+
+
+cdef inline bint _like(cnp.ndarray a, cnp.ndarray x, int typenum, int flags):
+    """a is plain (with flags), of x's dtype (typenum) and shape."""
+    cdef int ndim = cnp.PyArray_NDIM(x)
+    return (_plain(a, typenum, flags) and cnp.PyArray_NDIM(a) == ndim
+            and cnp.PyArray_CompareLists(cnp.PyArray_DIMS(a), cnp.PyArray_DIMS(x), ndim))
+
+
+cdef inline bint _overlap(cnp.ndarray a, cnp.ndarray b):
+    """The memory of a and b (contiguous, of the same size) overlaps."""
+    cdef char* ap = cnp.PyArray_BYTES(a)
+    cdef char* bp = cnp.PyArray_BYTES(b)
+    cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(a)
+    return ap < bp + nbytes and bp < ap + nbytes
+
+
+cdef inline bint _partial_overlap(cnp.ndarray a, cnp.ndarray b):
+    """a and b overlap but do not start at the same element.  In place (the same
+    first element) is fine for an elementwise loop; any other overlap would read
+    elements already overwritten."""
+    return cnp.PyArray_BYTES(a) != cnp.PyArray_BYTES(b) and _overlap(a, b)
+
+
+cdef inline cnp.ndarray _empty_like(cnp.ndarray x, int typenum):
+    return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(x), cnp.PyArray_DIMS(x), typenum, 0)
+
+
+cdef enum _Kind:
+    _UNARY, _BACKWARD, _FN_AND_GRAD
+
+
+cdef void _run(void* fn, _Kind kind, bint float64, void* a, void* b, void* c, Py_ssize_t n,
+               double p0, double p1, int nthreads) noexcept nogil:
+    """One loop over raw pointers: a = x; then b = out (unary), grad_output
+    (backward) or f (fn_and_grad); c = -, out or d."""
+    if kind == _UNARY:
+        if float64:
+            (<loop64_t> fn)(<const double*> a, <double*> b, n, p0, p1, nthreads)
+        else:
+            (<loop32_t> fn)(<const float*> a, <float*> b, n, p0, p1, nthreads)
+    elif kind == _BACKWARD:
+        if float64:
+            (<backward64_t> fn)(<const double*> a, <const double*> b, <double*> c, n, p0, p1,
+                                nthreads)
+        else:
+            (<backward32_t> fn)(<const float*> a, <const float*> b, <float*> c, n, p0, p1,
+                                nthreads)
+    else:
+        if float64:
+            (<fn_and_grad64_t> fn)(<const double*> a, <double*> b, <double*> c, n, p0, p1,
+                                   nthreads)
+        else:
+            (<fn_and_grad32_t> fn)(<const float*> a, <float*> b, <float*> c, n, p0, p1,
+                                   nthreads)
+
+
+cdef void _launch(Loop loop, _Kind kind, int typenum, cnp.ndarray a, cnp.ndarray b,
+                  cnp.ndarray c, double p0, double p1):
+    """_run over the arrays' data, with the GIL released from _NOGIL_THRESHOLD
+    elements on (and threads from the op's threshold on)."""
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(a)
+    cdef bint float64 = typenum == cnp.NPY_DOUBLE
+    cdef void* fn = loop.c64 if float64 else loop.c32
+    cdef void* ap = cnp.PyArray_DATA(a)
+    cdef void* bp = cnp.PyArray_DATA(b)
+    cdef void* cp = NULL if c is None else cnp.PyArray_DATA(c)
+    cdef int nthreads
+    if n < _NOGIL_THRESHOLD:
+        _run(fn, kind, float64, ap, bp, cp, n, p0, p1, 1)
+    else:
+        nthreads = loop._threads(n, float64)
+        with nogil:
+            _run(fn, kind, float64, ap, bp, cp, n, p0, p1, nthreads)
+
+
 cpdef object call(Loop loop, object x, double p0, double p1, object out):
     """``loop`` over ``x`` into ``out`` (None: a new array); the compiled path
     when the arrays allow it, else ``fastact._dispatch.apply``."""
     cdef cnp.ndarray xa, oa
-    cdef int typenum, ndim, nthreads
-    cdef Py_ssize_t n, nbytes
-    cdef char* xp
-    cdef char* op
-    if type(x) is not cnp.ndarray or loop.f64 == NULL:
+    cdef int typenum
+    if type(x) is not cnp.ndarray or loop.c64 == NULL or loop.fused:
         return _dispatch.apply(loop, x, p0, p1, out)
     xa = <cnp.ndarray> x
-    typenum = cnp.PyArray_TYPE(xa)
-    if (typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE) or not _plain(xa, typenum, _PLAIN):
+    typenum = _float_typenum(xa)
+    if typenum < 0:
         return _dispatch.apply(loop, x, p0, p1, out)
-    ndim = cnp.PyArray_NDIM(xa)
     if out is None:
-        oa = cnp.PyArray_EMPTY(ndim, cnp.PyArray_DIMS(xa), typenum, 0)
+        oa = _empty_like(xa, typenum)
     else:
         if type(out) is not cnp.ndarray:
             return _dispatch.apply(loop, x, p0, p1, out)
         oa = <cnp.ndarray> out
-        if (not _plain(oa, typenum, _PLAIN_WRITEABLE) or cnp.PyArray_NDIM(oa) != ndim
-                or not cnp.PyArray_CompareLists(cnp.PyArray_DIMS(oa), cnp.PyArray_DIMS(xa), ndim)):
+        if not _like(oa, xa, typenum, _PLAIN_WRITEABLE) or _partial_overlap(oa, xa):
             return _dispatch.apply(loop, x, p0, p1, out)
-        # In place (the same first element) is fine for an elementwise loop; any
-        # other overlap would read elements already overwritten.
-        xp = cnp.PyArray_BYTES(xa)
-        op = cnp.PyArray_BYTES(oa)
-        nbytes = cnp.PyArray_NBYTES(xa)
-        if xp != op and xp < op + nbytes and op < xp + nbytes:
-            return _dispatch.apply(loop, x, p0, p1, out)
-    n = cnp.PyArray_SIZE(xa)
-    if n < (loop.threshold32 if typenum == cnp.NPY_FLOAT else loop.threshold64):
-        nthreads = 1
-    else:
-        nthreads = _config.num_threads()
-    if typenum == cnp.NPY_FLOAT:
-        if n < _NOGIL_THRESHOLD:
-            loop.f32(<const float*> cnp.PyArray_DATA(xa), <float*> cnp.PyArray_DATA(oa), n,
-                     p0, p1, 1)
-        else:
-            with nogil:
-                loop.f32(<const float*> cnp.PyArray_DATA(xa), <float*> cnp.PyArray_DATA(oa),
-                         n, p0, p1, nthreads)
-    else:
-        if n < _NOGIL_THRESHOLD:
-            loop.f64(<const double*> cnp.PyArray_DATA(xa), <double*> cnp.PyArray_DATA(oa), n,
-                     p0, p1, 1)
-        else:
-            with nogil:
-                loop.f64(<const double*> cnp.PyArray_DATA(xa), <double*> cnp.PyArray_DATA(oa),
-                         n, p0, p1, nthreads)
+    _launch(loop, _UNARY, typenum, xa, oa, None, p0, p1)
     return oa
+
+
+cpdef object call_backward(Loop loop, object x, object g, double p0, double p1, object out):
+    """``grad_output * f'(x)`` (``loop``: a backward loop) into ``out``; the
+    compiled path when the arrays allow it, else ``fastact._dispatch.apply_fused``."""
+    cdef cnp.ndarray xa, ga, oa
+    cdef int typenum
+    if (type(x) is not cnp.ndarray or type(g) is not cnp.ndarray or loop.c64 == NULL
+            or not loop.fused):
+        return _dispatch.apply_fused(loop, (x, g), p0, p1, out, 1)
+    xa = <cnp.ndarray> x
+    ga = <cnp.ndarray> g
+    typenum = _float_typenum(xa)
+    if typenum < 0 or not _like(ga, xa, typenum, _PLAIN):
+        return _dispatch.apply_fused(loop, (x, g), p0, p1, out, 1)
+    if out is None:
+        oa = _empty_like(xa, typenum)
+    else:
+        if type(out) is not cnp.ndarray:
+            return _dispatch.apply_fused(loop, (x, g), p0, p1, out, 1)
+        oa = <cnp.ndarray> out
+        if (not _like(oa, xa, typenum, _PLAIN_WRITEABLE) or _partial_overlap(oa, xa)
+                or _partial_overlap(oa, ga)):
+            return _dispatch.apply_fused(loop, (x, g), p0, p1, out, 1)
+    _launch(loop, _BACKWARD, typenum, xa, ga, oa, p0, p1)
+    return oa
+
+
+cpdef object call_fn_and_grad(Loop loop, object x, double p0, double p1, object out):
+    """``(f(x), f'(x))`` (``loop``: a fn_and_grad loop) into ``out`` (None or a
+    tuple of two arrays); the compiled path when the arrays allow it, else
+    ``fastact._dispatch.apply_fused``."""
+    cdef cnp.ndarray xa, fa, da
+    cdef int typenum
+    if type(x) is not cnp.ndarray or loop.c64 == NULL or not loop.fused:
+        return _dispatch.apply_fused(loop, (x,), p0, p1, out, 2)
+    xa = <cnp.ndarray> x
+    typenum = _float_typenum(xa)
+    if typenum < 0:
+        return _dispatch.apply_fused(loop, (x,), p0, p1, out, 2)
+    if out is None:
+        fa = _empty_like(xa, typenum)
+        da = _empty_like(xa, typenum)
+    else:
+        if (type(out) is not tuple or len(<tuple> out) != 2
+                or type((<tuple> out)[0]) is not cnp.ndarray
+                or type((<tuple> out)[1]) is not cnp.ndarray):
+            return _dispatch.apply_fused(loop, (x,), p0, p1, out, 2)
+        fa = <cnp.ndarray> (<tuple> out)[0]
+        da = <cnp.ndarray> (<tuple> out)[1]
+        if (not _like(fa, xa, typenum, _PLAIN_WRITEABLE) or not _like(da, xa, typenum, _PLAIN_WRITEABLE)
+                or _partial_overlap(fa, xa) or _partial_overlap(da, xa) or _overlap(fa, da)):
+            return _dispatch.apply_fused(loop, (x,), p0, p1, out, 2)
+    _launch(loop, _FN_AND_GRAD, typenum, xa, fa, da, p0, p1)
+    return (fa, da) if out is None else out
 
 
 cdef class _Bound:
@@ -171,13 +292,14 @@ cdef object _key(str op, tuple args, dict kwargs):
 
 
 cdef class CompiledActivation:
-    """Base of ``fastact.functional.Activation``: ``__call__``, ``grad`` and
-    ``grad2`` in C.
+    """Base of ``fastact.functional.Activation``: ``__call__``, ``grad``,
+    ``grad2``, ``backward`` and ``fn_and_grad`` in C.
 
     The subclass provides ``_prepare(op, args, kwargs) -> (Loop, p0, p1)`` (the
-    parameters bound and validated) and ``_run(op, x, args, kwargs, out)`` (the
-    general path).  For an ndarray input the bound parameters of each argument
-    set are remembered, so a repeated call skips the binding.
+    parameters bound and validated), ``_run(op, x, args, kwargs, out)`` and
+    ``_run_fused(op, inputs, args, kwargs, out)`` (the general paths).  For
+    ndarray inputs the bound parameters of each argument set are remembered, so
+    a repeated call skips the binding.
     """
 
     cdef dict _bound
@@ -185,14 +307,13 @@ cdef class CompiledActivation:
     def __cinit__(self, *args, **kwargs):
         self._bound = {}
 
-    cdef object _call(self, str op, object x, tuple args, dict kwargs, object out):
-        cdef object key, entry
-        cdef _Bound bound
-        if type(x) is not cnp.ndarray or (out is not None and type(out) is not cnp.ndarray):
-            return self._run(op, x, args, kwargs, out)
-        key = _key(op, args, kwargs)
+    cdef _Bound _binding(self, str op, tuple args, dict kwargs):
+        """The remembered binding of op and these parameters, made on first use;
+        None for parameters that are not remembered (see _key)."""
+        cdef object key = _key(op, args, kwargs)
+        cdef object entry
         if key is None:
-            return self._run(op, x, args, kwargs, out)
+            return None
         entry = self._bound.get(key)
         if entry is None:
             # Bind (and validate) first: a bad parameter raises before anything
@@ -201,8 +322,15 @@ cdef class CompiledActivation:
             if len(self._bound) >= _CACHE_SIZE:
                 self._bound.clear()
             self._bound[key] = entry
-        bound = <_Bound> entry
-        return call(bound.loop, x, bound.p0, bound.p1, out)
+        return <_Bound> entry
+
+    cdef object _call(self, str op, object x, tuple args, dict kwargs, object out):
+        cdef _Bound bound
+        if type(x) is cnp.ndarray and (out is None or type(out) is cnp.ndarray):
+            bound = self._binding(op, args, kwargs)
+            if bound is not None:
+                return call(bound.loop, x, bound.p0, bound.p1, out)
+        return self._run(op, x, args, kwargs, out)
 
     def __call__(self, x, *args, out=None, **kwargs):
         return self._call("fn", x, args, kwargs, out)
@@ -214,3 +342,29 @@ cdef class CompiledActivation:
     def grad2(self, x, *args, out=None, **kwargs):
         """Second derivative with respect to x (same parameters as the call)."""
         return self._call("grad2", x, args, kwargs, out)
+
+    def backward(self, x, grad_output, *args, out=None, **kwargs):
+        """grad_output * grad(x) in one pass (the chain rule of a training loop).
+
+        ``grad_output`` has x's shape; the result has x's dtype.  ``out`` may be
+        ``grad_output`` itself (in place).
+        """
+        cdef _Bound bound
+        if (type(x) is cnp.ndarray and type(grad_output) is cnp.ndarray
+                and (out is None or type(out) is cnp.ndarray)):
+            bound = self._binding("backward", args, kwargs)
+            if bound is not None:
+                return call_backward(bound.loop, x, grad_output, bound.p0, bound.p1, out)
+        return self._run_fused("backward", (x, grad_output), args, kwargs, out)
+
+    def fn_and_grad(self, x, *args, out=None, **kwargs):
+        """(fn(x), grad(x)) in one pass; ``out``: None or a tuple of two arrays."""
+        cdef _Bound bound
+        if type(x) is cnp.ndarray and (out is None or (
+                type(out) is tuple and len(<tuple> out) == 2
+                and type((<tuple> out)[0]) is cnp.ndarray
+                and type((<tuple> out)[1]) is cnp.ndarray)):
+            bound = self._binding("fn_and_grad", args, kwargs)
+            if bound is not None:
+                return call_fn_and_grad(bound.loop, x, bound.p0, bound.p1, out)
+        return self._run_fused("fn_and_grad", (x,), args, kwargs, out)

@@ -28,8 +28,9 @@ def _specialize(loop, ctype):
 
 
 def loop_pair(kernel, op):
-    """The (float32, float64) loops of KERNEL_OP; for the unary ops (fn, grad,
-    grad2, extra ops) a ``fastact._call.Loop`` that also holds their C pointers.
+    """The (float32, float64) loops of KERNEL_OP as a ``fastact._call.Loop``,
+    which also holds their C pointers (unary ops: fn, grad, grad2, extra ops;
+    fused ops: backward, fn_and_grad).
 
     float32: the vectorized loops of the SIMD level chosen at import
     (``fastact._simd``); float64: those too for the kernels of
@@ -47,8 +48,9 @@ def loop_pair(kernel, op):
     key = name if name in _loops.POINTERS_DOUBLE else f"{kernel}_grad"
     thresholds = [_thresholds.THRESHOLDS.get(d, {}).get(key, _thresholds.DEFAULT)
                   for d in ("float32", "float64")]
-    if name not in _loops.POINTERS_DOUBLE:             # fused ops: no C pointers
-        return Loop(pair, None, None, *thresholds)
+    if name not in _loops.POINTERS_DOUBLE:             # fused ops
+        return Loop(pair, vec.FUSED_POINTERS_FLOAT[name], f64_module.FUSED_POINTERS_DOUBLE[name],
+                    *thresholds, fused=True)
     return Loop(pair, vec.POINTERS_FLOAT[name], f64_module.POINTERS_DOUBLE[name], *thresholds)
 
 

@@ -19,8 +19,9 @@ _ABSENT = object()
 class Activation(_call.CompiledActivation):
     """One activation of the functional API (fn by calling it, ``grad``, ``grad2``).
 
-    ``__call__``, ``grad`` and ``grad2`` come from the compiled base class, which
-    runs plain float32/float64 ndarrays in C and hands everything else to ``_run``.
+    ``__call__``, ``grad``, ``grad2``, ``backward`` and ``fn_and_grad`` come from
+    the compiled base class, which runs plain float32/float64 ndarrays in C and
+    hands everything else to ``_run`` and ``_run_fused``.
 
     ``params`` are the public (name, default) pairs; ``bind(values)`` maps their
     validated values to (kernel name, kernel parameter tuple).
@@ -89,23 +90,13 @@ class Activation(_call.CompiledActivation):
         # Pickled by name (Dask and multiprocessing ship activations to workers).
         return _by_name, (self.name,)
 
-    def backward(self, x, grad_output, *args, out=None, **kwargs):
-        """grad_output * grad(x) in one pass (the chain rule of a training loop).
-
-        ``grad_output`` has x's shape; the result has x's dtype.  ``out`` may be
-        ``grad_output`` itself (in place).
-        """
-        if _dask.involved(x, grad_output, out):
-            return _dask.apply(self, "backward", (x, grad_output), args, kwargs, out)
-        loops, p0, p1 = self._prepare("backward", args, kwargs)
-        return _dispatch.apply_fused(loops, (x, grad_output), p0, p1, out, 1)
-
-    def fn_and_grad(self, x, *args, out=None, **kwargs):
-        """(fn(x), grad(x)) in one pass; ``out``: None or a tuple of two arrays."""
-        if _dask.involved(x, out):
-            return _dask.apply(self, "fn_and_grad", (x,), args, kwargs, out)
-        loops, p0, p1 = self._prepare("fn_and_grad", args, kwargs)
-        return _dispatch.apply_fused(loops, (x,), p0, p1, out, 2)
+    def _run_fused(self, op, inputs, args, kwargs, out):
+        """The general path of ``backward`` and ``fn_and_grad`` (any inputs; all
+        errors raised here)."""
+        if _dask.involved(*inputs, out):
+            return _dask.apply(self, op, inputs, args, kwargs, out)
+        loops, p0, p1 = self._prepare(op, args, kwargs)
+        return _dispatch.apply_fused(loops, inputs, p0, p1, out, 1 if op == "backward" else 2)
 
     def _op_method(self, name, op):
         def method(x, *args, out=None, **kwargs):

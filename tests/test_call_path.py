@@ -141,3 +141,104 @@ def test_loop_holds_the_python_pair():
     out = np.empty_like(x)
     loop[1](x, out, 0.0, 0.0, 1)
     np.testing.assert_array_equal(out, np.maximum(x, 0))
+
+
+# ---------------------------------------------------------------- fused ops
+def _general_fused(f, op, inputs, *args, out=None):
+    loop, p0, p1 = f._prepare(op, args, {})
+    return _dispatch.apply_fused(loop, inputs, p0, p1, out, 1 if op == "backward" else 2)
+
+
+def _bits(a):
+    return np.asarray(a).view(np.uint8)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,args", [("relu", ()), ("elu", (0.7,)), ("gelu", ()),
+                                       ("softplus", (2.0,)), ("sigmoid", ()), ("mish", ())])
+def test_fused_ops_same_bits_as_the_general_path(dtype, name, args):
+    f = fastact.FUNCTIONS[name]
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 4, (41, 3)).astype(dtype)
+    x[0] = [np.nan, np.inf, -np.inf]
+    g = rng.normal(0, 1, x.shape).astype(dtype)
+    want = _general_fused(f, "backward", (x, g), *args)
+    got = f.backward(x, g, *args)
+    assert type(got) is np.ndarray and got.dtype == dtype and got.shape == x.shape
+    np.testing.assert_array_equal(_bits(got), _bits(want))
+    out = np.full_like(x, 7)
+    assert f.backward(x, g, *args, out=out) is out
+    np.testing.assert_array_equal(_bits(out), _bits(want))
+    g2 = g.copy()
+    assert f.backward(x, g2, *args, out=g2) is g2                  # in place on grad_output
+    np.testing.assert_array_equal(_bits(g2), _bits(want))
+    x2 = x.copy()
+    assert f.backward(x2, g, *args, out=x2) is x2                  # in place on x
+    np.testing.assert_array_equal(_bits(x2), _bits(want))
+
+    want_f, want_d = _general_fused(f, "fn_and_grad", (x,), *args)
+    got_f, got_d = f.fn_and_grad(x, *args)
+    np.testing.assert_array_equal(_bits(got_f), _bits(want_f))
+    np.testing.assert_array_equal(_bits(got_d), _bits(want_d))
+    outs = (np.full_like(x, 7), np.full_like(x, 7))
+    assert f.fn_and_grad(x, *args, out=outs) is outs
+    x3 = x.copy()
+    d3 = np.empty_like(x)
+    r = f.fn_and_grad(x3, *args, out=(x3, d3))                     # fn in place
+    assert r[0] is x3 and r[1] is d3
+    for a, b in ((outs[0], want_f), (outs[1], want_d), (x3, want_f), (d3, want_d)):
+        np.testing.assert_array_equal(_bits(a), _bits(b))
+
+
+def test_fused_ops_take_the_compiled_path(monkeypatch):
+    """Plain arrays never reach the general path; anything else does."""
+    x = np.linspace(-3, 3, 100)
+    g = np.ones_like(x)
+    want_b = fastact.tanh.backward(x, g)
+    want_fd = fastact.tanh.fn_and_grad(x)
+    calls = []
+
+    def general(*a, **k):
+        calls.append(a)
+        raise RuntimeError("general path")
+
+    monkeypatch.setattr(_dispatch, "apply_fused", general)
+    np.testing.assert_array_equal(fastact.tanh.backward(x, g), want_b)
+    np.testing.assert_array_equal(fastact.tanh.backward(x, g, out=np.empty_like(x)), want_b)
+    for a, b in zip(fastact.tanh.fn_and_grad(x), want_fd):
+        np.testing.assert_array_equal(a, b)
+    x32 = x.astype(np.float32)
+    fastact.tanh.fn_and_grad(x32, out=(np.empty_like(x32), np.empty_like(x32)))
+    assert calls == []
+    for call in (lambda: fastact.tanh.backward(x[::2], g[::2]),              # strided
+                 lambda: fastact.tanh.backward(x, g.astype(np.float32)),     # mixed dtypes
+                 lambda: fastact.tanh.backward(x.tolist(), g),               # array-like
+                 lambda: fastact.tanh.fn_and_grad(x, out=(np.empty(100), np.empty(100, np.float32)))):
+        with pytest.raises(RuntimeError, match="general path"):
+            call()
+    assert len(calls) == 4
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fused_ops_overlapping_outputs_agree(dtype):
+    """Partial overlaps (and fn_and_grad's two outputs in one array) go to the
+    general path, which reads every input before writing."""
+    base = np.linspace(-3, 3, 41).astype(dtype)
+    x, g = base[:-1].copy(), np.cos(base[:-1]).astype(dtype)
+    want = fastact.sigmoid.backward(x, g)
+    buf = np.concatenate([g, [dtype(0)]])
+    res = fastact.sigmoid.backward(x, buf[:-1], out=buf[1:])       # out = g shifted by one
+    np.testing.assert_array_equal(res, want)
+    buf = np.concatenate([x, [dtype(0)]])
+    res = fastact.sigmoid.backward(buf[:-1], g, out=buf[1:])       # out = x shifted by one
+    np.testing.assert_array_equal(res, want)
+    f_want, d_want = fastact.sigmoid.fn_and_grad(x)
+    both = np.empty_like(x)
+    r = fastact.sigmoid.fn_and_grad(x, out=(both, both))
+    assert r[0] is both and r[1] is both
+    np.testing.assert_array_equal(both, d_want)                    # written last
+    buf = np.concatenate([x, [dtype(0)]])
+    d = np.empty_like(x)
+    fastact.sigmoid.fn_and_grad(buf[:-1], out=(buf[1:], d))
+    np.testing.assert_array_equal(buf[1:], f_want)
+    np.testing.assert_array_equal(d, d_want)
