@@ -63,6 +63,7 @@ cdef extern from * nogil:
     #include "fastact/_vecmath.h"
     #define fa_exp fa_vexp
     #define fa_expm1 fa_vexpm1
+    #define fa_exp_expm1 fa_vexp_expm1
     #define fa_log1p fa_vlog1p01
     #define fa_erfc fa_verfc
     #define fa_tanh fa_vtanh
@@ -85,6 +86,7 @@ cdef extern from * nogil:
     #define fa_fma fma
     #define fa_exp exp
     #define fa_expm1 expm1
+    static inline double fa_exp_expm1(double x, double *em1) { *em1 = expm1(x); return exp(x); }
     #define fa_log1p log1p
     #define fa_erfc erfc
     #define fa_tanh tanh
@@ -97,6 +99,7 @@ cdef extern from * nogil:
     """
     double fa_exp(double)
     double fa_expm1(double)
+    double fa_exp_expm1(double, double*)    # exp(x), and expm1(x) into the pointer
     double fa_log1p(double)
     double fa_erfc(double)
     double fa_tanh(double)
@@ -237,8 +240,9 @@ cdef inline double logistic_d2(double p, double pl, double f) noexcept nogil:
     """f * sigmoid''(p + pl) = -sign(p) * f * e * (1 - e) / (1 + e)^3, e = exp(-|p|)."""
     cdef double a = fabs(p)
     cdef double al = pl if p >= 0.0 else -pl
-    cdef double e = fa_exp(-a)
-    cdef double m = fa_fma(e, al, -fa_expm1(-a))   # 1 - fa_exp(-(a + al)) without cancellation
+    cdef double em
+    cdef double e = fa_exp_expm1(-a, &em)
+    cdef double m = fa_fma(e, al, -em)  # 1 - exp(-(a + al)) without cancellation
     cdef double t = 1.0 + e
     cdef double tl = e - (t - 1.0)
     cdef double g = (f * m) / (t * t * t)

@@ -92,20 +92,36 @@ static inline double fa_reduce(double x, double *k)
     return (x - kk * LN2_HI) - kk * LN2_LO;
 }
 
-static inline double fa_vexp(double x)
-{
 #ifdef FASTACT_FLOAT32_MATH
+/* The float32 tier's exp and expm1 share their argument's clamp, reduction and
+ * series; these finish each from em = e^r - 1 and k. */
+static inline double fa_vexp_finish(double x, double k, double em)
+{
     /* float32 results: double's subnormal range (x < -708) is flushed to 0,
      * which leaves 2^k one factor.  It matters only for a product with a factor
      * above 1e262, and the kernels form those through exp_mul (_math.pxd), whose
      * argument stays above -708 here.  2^k = 2 * 2^(k - 1): k = 1024 near the
      * overflow threshold. */
-    double xc = x < -708.0 ? -708.0 : (x > 710.0 ? 710.0 : x);
-    double k, r = fa_reduce(xc, &k);
-    double y = ((1.0 + fa_expm1_reduced(r)) * 2.0) * fa_pow2(k - 1.0);
+    double y = ((1.0 + em) * 2.0) * fa_pow2(k - 1.0);
     y = x > 709.782712893384 ? 1.0 / 0.0 : y;
     y = x < -708.0 ? 0.0 : y;
     return x != x ? x : y;
+}
+
+static inline double fa_vexp_reduce32(double x, double *k)
+{
+    double xc = x < -708.0 ? -708.0 : (x > 710.0 ? 710.0 : x);
+    return fa_expm1_reduced(fa_reduce(xc, k));
+}
+#endif
+
+static inline double fa_vexpm1_finish(double x, double k, double em);
+
+static inline double fa_vexp(double x)
+{
+#ifdef FASTACT_FLOAT32_MATH
+    double k, em = fa_vexp_reduce32(x, &k);
+    return fa_vexp_finish(x, k, em);
 #else
     double xc = x < -1500.0 ? -1500.0 : (x > 1500.0 ? 1500.0 : x);
     double k, r = fa_reduce(xc, &k);
@@ -125,17 +141,35 @@ static inline double fa_vexp(double x)
 
 static inline double fa_vexpm1(double x)
 {
-    /* exp(x) - 1 = 2^k (e^r - 1) + (2^k - 1): no cancellation for any x. */
 #ifdef FASTACT_FLOAT32_MATH
-    /* fa_vexp's clamp: where a kernel takes exp and expm1 of the same argument
-     * (sigmoid'', swish'', tanh, ...), the compiler computes the reduction and
-     * the series once. */
-    double xc = x < -708.0 ? -708.0 : (x > 710.0 ? 710.0 : x);
+    double k, em = fa_vexp_reduce32(x, &k);           /* fa_vexp's clamp */
 #else
     double xc = x < -60.0 ? -60.0 : (x > 710.0 ? 710.0 : x);
+    double k, em = fa_expm1_reduced(fa_reduce(xc, &k));
 #endif
-    double k, r = fa_reduce(xc, &k);
-    double em = fa_expm1_reduced(r);
+    return fa_vexpm1_finish(x, k, em);
+}
+
+/* exp(x), and exp(x) - 1 in *em1, for kernels that need both of one argument
+ * (sigmoid'', tanh'', swish'', celu): one reduction and one series in the
+ * float32 tier.  (GCC does not merge separate fa_vexp and fa_vexpm1 calls: the
+ * clamps' selects become PHI nodes in different blocks, which its value
+ * numbering does not equate, so the whole series was computed twice.) */
+static inline double fa_vexp_expm1(double x, double *em1)
+{
+#ifdef FASTACT_FLOAT32_MATH
+    double k, em = fa_vexp_reduce32(x, &k);
+    *em1 = fa_vexpm1_finish(x, k, em);
+    return fa_vexp_finish(x, k, em);
+#else
+    *em1 = fa_vexpm1(x);
+    return fa_vexp(x);
+#endif
+}
+
+static inline double fa_vexpm1_finish(double x, double k, double em)
+{
+    /* exp(x) - 1 = 2^k (e^r - 1) + (2^k - 1): no cancellation for any x. */
     double k1 = k > 1000.0 ? 1000.0 : k;            /* 2^k = 2^k1 * 2^(k - k1) */
     double s1 = fa_pow2(k1), s2 = fa_pow2(k - k1);
     double y = k > 1000.0 ? (s1 * (em + 1.0)) * s2 : (s1 * em + (s1 - 1.0));

@@ -29,7 +29,8 @@ from fastact._math cimport (
     mul_exp, two_prod_lo, two_sum_lo,
 )
 from fastact._math cimport (
-    fa_atan as atan, fa_erfc as erfc, fa_exp as exp, fa_expm1 as expm1, fa_fma as fma,
+    fa_atan as atan, fa_erfc as erfc, fa_exp as exp, fa_exp_expm1 as exp_expm1,
+    fa_expm1 as expm1, fa_fma as fma,
     fa_log1p as log1p, fa_tanh as tanh,
 )
 
@@ -276,7 +277,8 @@ cdef inline double celu_fn(double x, double alpha) noexcept nogil:
     cdef double q = xn / alpha
     cdef double r = _celu_residual(xn, alpha, q)
     # alpha * expm1(q + r / alpha) = alpha * expm1(q) + exp(q) * r to first order
-    cdef double res = fma(alpha, expm1(q), exp(q) * r)
+    cdef double m, e = exp_expm1(q, &m)
+    cdef double res = fma(alpha, m, e * r)
     return x if x > 0.0 else res
 
 cdef inline double celu_grad(double x, double alpha) noexcept nogil:
@@ -513,8 +515,8 @@ cdef inline double swish_grad2(double x, double beta) noexcept nogil:
     al = two_prod_lo(beta, x, p)
     if p < 0.0:
         al = -al
-    e = exp(-a)
-    m = -expm1(-a)
+    e = exp_expm1(-a, &m)
+    m = -m
     t = 1.0 + e
     # beta * (...): not (beta * ...) / t^3, which overflows for beta near DBL_MAX
     # where the result is finite (and then inf * 0 in mul_exp: NaN at x = 0)
@@ -1053,8 +1055,8 @@ cdef inline double gelu_tanh_grad2(double x) noexcept nogil:
     d2v = 6.0 * GELU_C_HI * SQRT_8_PI_HI * x
     a = fabs(v)
     al = vl if v >= 0.0 else -vl
-    e = exp(-a)
-    m = -expm1(-a)
+    e = exp_expm1(-a, &m)
+    m = -m
     t = 1.0 + e
     one_m2s = -m / t if v > 0.0 else m / t
     r = mul_exp(e, -a, -al, (2.0 * dv + x * d2v + x * one_m2s * dv * dv) / (t * t))
