@@ -5,9 +5,10 @@ runtime loaded in the same process.
 No kernel reports its team size, so it is measured from outside: every
 scenario runs in a fresh interpreter (OMP_NUM_THREADS is read once, when the
 OpenMP runtime starts), which makes large calls (gelu.grad, float64, 10^6
-elements: well above the parallel threshold), repeated for at least 0.3 s so
-that the spinning of idle pool threads stays noise, and reads the CPU time of
-each of its OS threads from /proc/self/task/*/schedstat before and after.  The team is
+elements: well above the parallel threshold, on the scalar loops,
+FASTACT_SIMD=none), repeated for at least 0.3 s so that the spinning of idle
+pool threads stays noise, and reads the CPU time of each of its OS threads from
+/proc/self/task/*/schedstat before and after.  The team is
 the number of threads that did a comparable share of the work (the static
 schedule gives every team member the same number of elements): at least 40% of
 the busiest thread's CPU time.  CPU time, not wall time, so it holds on a busy
@@ -69,6 +70,10 @@ def _run(body, env_extra=None, drop=("OMP_NUM_THREADS", "OMP_THREAD_LIMIT")):
     env = {k: v for k, v in os.environ.items() if k not in drop}
     # Keep BLAS pools single-threaded: their idle threads are no part of the test.
     env.update(OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    # The scalar loops (float64 gelu' at ~200 ns per element): a few long
+    # parallel regions.  The vector loops' ~7 ns made ~100 short ones, between
+    # which idle pool threads spin, and a team of 2 of a pool of 3 measured 3.
+    env["FASTACT_SIMD"] = "none"
     env.update(env_extra or {})
     env["PYTHONPATH"] = os.pathsep.join(p for p in (REPO, env.get("PYTHONPATH")) if p)
     code = PROBE + textwrap.dedent(body) + "\nprint('RESULT=' + json.dumps(RESULT))\n"
