@@ -297,19 +297,31 @@ def _install_spy(measure_team):
     place they all share."""
     real_loop_pair = _dispatch.loop_pair
 
+    def measure(loop, args):
+        before = _cpu_ns()
+        start = time.perf_counter()
+        while time.perf_counter() - start < 0.1:
+            loop(*args)                    # the same output again: x is not out here
+        after = _cpu_ns()
+        busy = [after[t] - before.get(t, 0) for t in after]
+        return sum(b >= 0.4 * max(busy) for b in busy)
+
     def spy(loop):
         def run(*args):
-            before = _cpu_ns() if measure_team else {}
             loop(*args)
             team = None
             if measure_team:
-                start = time.perf_counter()
-                while time.perf_counter() - start < 0.1:
-                    loop(*args)            # the same output again: x is not out here
-                after = _cpu_ns()
-                busy = [after[t] - before.get(t, 0) for t in after]
-                team = sum(b >= 0.4 * max(busy) for b in busy)
-            loop_pair.records.append((args[-1], team))     # args[-1]: the thread count
+                # Up to 3 windows, stopping at the first that shows the team
+                # asked for: two worker processes with 2-thread teams on 2
+                # cores oversubscribe the machine, and a primary thread that
+                # spins at the barrier while its partner waits for a core can
+                # outrun the partner 2.5-fold in one window (CI saw that once).
+                # A team of the wrong size shows in all three windows.
+                for _ in range(3):
+                    team = measure(loop, args)
+                    if team == args[-1]:   # args[-1]: the thread count
+                        break
+            loop_pair.records.append((args[-1], team))
         return run
 
     def loop_pair(kernel, op):
