@@ -65,7 +65,6 @@ cdef extern from * nogil:
     #define fa_expm1 fa_vexpm1
     #define fa_exp_expm1 fa_vexp_expm1
     #define fa_log1p fa_vlog1p01
-    #define fa_erfc fa_verfc
     #define fa_tanh fa_vtanh
     #define fa_atan fa_vatan
     #define FASTACT_USE_EXT 0
@@ -88,7 +87,6 @@ cdef extern from * nogil:
     #define fa_expm1 expm1
     static inline double fa_exp_expm1(double x, double *em1) { *em1 = expm1(x); return exp(x); }
     #define fa_log1p log1p
-    #define fa_erfc erfc
     #define fa_tanh tanh
     #define fa_atan atan
     #define FASTACT_USE_EXT (LDBL_MANT_DIG == 64)
@@ -101,7 +99,6 @@ cdef extern from * nogil:
     double fa_expm1(double)
     double fa_exp_expm1(double, double*)    # exp(x), and expm1(x) into the pointer
     double fa_log1p(double)
-    double fa_erfc(double)
     double fa_tanh(double)
     double fa_atan(double)
     double fa_fma(double, double, double)

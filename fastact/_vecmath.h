@@ -11,10 +11,8 @@
  *   _spec.VECTOR_FLOAT64);
  * - float32 loops (fastact._vloops_*, FASTACT_FLOAT32_MATH): the same functions
  *   with shorter series and no compensated divisions, < 2e-9 relative, i.e.
- *   < 0.03 of a float32 ULP, at about half the cost; and erfc (1e-11), which
- *   only float32 gelu uses (float64 gelu has its own double-double formulas in
- *   kernels.pxd).  The kernels still run in double, so their range handling
- *   (tails, extreme parameters) is unchanged.
+ *   < 0.03 of a float32 ULP, at about half the cost.  The kernels still run in
+ *   double, so their range handling (tails, extreme parameters) is unchanged.
  */
 #ifndef FASTACT_VECMATH_H
 #define FASTACT_VECMATH_H
@@ -277,54 +275,6 @@ static inline double fa_vatan(double x)
     r = big ? PI_2 - r : r;
     r = x < 0.0 ? -r : r;
     return x != x ? x : r;
-}
-
-/* erfc(z) = t exp(-z^2 + P(t)), t = 2 / (2 + |z|), P a Chebyshev series in
- * 2t - 1 (fitted to mpmath), for float32 results only: the first 18 terms of 28
- * (the rest sum to < 1e-11 in P, i.e. relative in erfc; gelu' cancels ~1000-fold
- * next to its zero x = -0.75, so float32 needs that much); -z^2's rounding
- * error adds up to 1e-13 relative at z = 27.  erfc(-z) = 2 - erfc(z). */
-static const double fa_erfc_cheb[18] = {
-    -1.3026537197817094,
-    0.6419697923564902,
-    0.019476473204185836,
-    -0.009561514786808632,
-    -0.0009465953444820369,
-    0.00036683949785276145,
-    4.252332480690777e-05,
-    -2.0278578112534242e-05,
-    -1.6242900046470256e-06,
-    1.3036558355805232e-06,
-    1.5626441722066142e-08,
-    -8.523809591492654e-08,
-    6.5290544390988515e-09,
-    5.059343495551469e-09,
-    -9.91364156493033e-10,
-    -2.273651222931836e-10,
-    9.646791102015527e-11,
-    2.3940380830391146e-12
-};
-
-static inline double fa_verfc(double z)
-{
-    double a = z < 0.0 ? -z : z;
-    double ac = a > 30.0 ? 30.0 : a;
-    double t = 2.0 / (2.0 + ac), y = 2.0 * t - 1.0;
-    double b1 = 0.0, b2 = 0.0, tmp;
-    /* Clenshaw, unrolled by hand: an inner loop would stop the outer loop from
-     * vectorizing. */
-#define FA_CLENSHAW(j) tmp = FA_FMA(2.0 * y, b1, fa_erfc_cheb[j] - b2); b2 = b1; b1 = tmp;
-    FA_CLENSHAW(17) FA_CLENSHAW(16) FA_CLENSHAW(15) FA_CLENSHAW(14) FA_CLENSHAW(13)
-    FA_CLENSHAW(12)
-    FA_CLENSHAW(11) FA_CLENSHAW(10) FA_CLENSHAW(9) FA_CLENSHAW(8)
-    FA_CLENSHAW(7) FA_CLENSHAW(6) FA_CLENSHAW(5) FA_CLENSHAW(4) FA_CLENSHAW(3)
-    FA_CLENSHAW(2) FA_CLENSHAW(1)
-#undef FA_CLENSHAW
-    double P = y * b1 - b2 + 0.5 * fa_erfc_cheb[0];
-    double e = t * fa_vexp(-ac * ac + P);
-    e = a > 27.3 ? 0.0 : e;
-    e = z < 0.0 ? 2.0 - e : e;
-    return z != z ? z : e;
 }
 
 #endif

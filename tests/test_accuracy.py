@@ -412,6 +412,20 @@ def test_gelu_float64_region_seams(fa):
         _check(fa, C["gelu"], op, "float64", xs)
 
 
+def test_gelu_float32_mills_seams(fa):
+    """float32 gelu takes Phi from the Mills ratio R(a) = Phi(-a) / phi(a), a
+    polynomial in t = 4 / (4 + a) with a clamped to 16: both sides of 16, the
+    limits' switch at 40, the zero of gelu' (-0.7518, where a - R cancels) and
+    random points across [-20, 20] meet the bounds."""
+    dt = np.float32
+    xs = []
+    for v in (16.0, -16.0, 14.5, -14.5, 40.0, -40.0, -0.7517915942845352, 0.0):
+        xs += [float(y) for y in R._neighbours(v, dt, 6)]
+    xs += np.random.default_rng(8).uniform(-20.0, 20.0, 400).astype(dt).tolist()
+    for op in R.OPS:
+        _check(fa, C["gelu"], op, "float32", xs)
+
+
 @pytest.mark.parametrize("dtype", R.DTYPES)
 def test_softplus_huge_beta(fa, dtype):
     cfg = R.Config("softplus(beta=1e30)", "softplus", {"beta": 1e30})
