@@ -216,6 +216,13 @@ cpdef object call_backward(Loop loop, object x, object g, double p0, double p1, 
     return oa
 
 
+cdef inline bint _array_pair(object out):
+    """out is a tuple of two exact ndarrays (what the compiled fn_and_grad takes)."""
+    return (type(out) is tuple and len(<tuple> out) == 2
+            and type((<tuple> out)[0]) is cnp.ndarray
+            and type((<tuple> out)[1]) is cnp.ndarray)
+
+
 cpdef object call_fn_and_grad(Loop loop, object x, double p0, double p1, object out):
     """``(f(x), f'(x))`` (``loop``: a fn_and_grad loop) into ``out`` (None or a
     tuple of two arrays); the compiled path when the arrays allow it, else
@@ -232,9 +239,7 @@ cpdef object call_fn_and_grad(Loop loop, object x, double p0, double p1, object 
         fa = _empty_like(xa, typenum)
         da = _empty_like(xa, typenum)
     else:
-        if (type(out) is not tuple or len(<tuple> out) != 2
-                or type((<tuple> out)[0]) is not cnp.ndarray
-                or type((<tuple> out)[1]) is not cnp.ndarray):
+        if not _array_pair(out):
             return _dispatch.apply_fused(loop, (x,), p0, p1, out, 2)
         fa = <cnp.ndarray> (<tuple> out)[0]
         da = <cnp.ndarray> (<tuple> out)[1]
@@ -360,10 +365,7 @@ cdef class CompiledActivation:
     def fn_and_grad(self, x, *args, out=None, **kwargs):
         """(fn(x), grad(x)) in one pass; ``out``: None or a tuple of two arrays."""
         cdef _Bound bound
-        if type(x) is cnp.ndarray and (out is None or (
-                type(out) is tuple and len(<tuple> out) == 2
-                and type((<tuple> out)[0]) is cnp.ndarray
-                and type((<tuple> out)[1]) is cnp.ndarray)):
+        if type(x) is cnp.ndarray and (out is None or _array_pair(out)):
             bound = self._binding("fn_and_grad", args, kwargs)
             if bound is not None:
                 return call_fn_and_grad(bound.loop, x, bound.p0, bound.p1, out)
