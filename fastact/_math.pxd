@@ -170,12 +170,20 @@ cdef inline double exp_mul(double h, double l, double f) noexcept nogil:
     selects: loops vectorize.
     """
     cdef double k, sh, shl, s, sl, r
+    cdef bint tail
     if FASTACT_EXACT_TAILS:
         return mul_exp(fa_exp(h), h, l, f)
+    if FASTACT_FLOAT32:
+        # float32 results: the shift's low part and the rounding error of
+        # h + shift change exp by < 2e-13 relative (1e-5 of a float32 ULP), so
+        # the one shift is applied plainly (l is kept: callers' first-order terms).
+        tail = h < -700.0
+        r = fa_exp(h + TAIL_SHIFT_HI if tail else h) * f
+        r = fa_fma(r, l, r) * (TAIL_SCALE if tail else 1.0)
+        return copysign(0.0, f) if h < -1500.0 else r
     k = 0.0 if h >= -700.0 else 1.0
-    if not FASTACT_FLOAT32:
-        k = k + (1.0 if h < -700.0 - TAIL_SHIFT_HI else 0.0)
-        k = k + (1.0 if h < -700.0 - 2.0 * TAIL_SHIFT_HI else 0.0)
+    k = k + (1.0 if h < -700.0 - TAIL_SHIFT_HI else 0.0)
+    k = k + (1.0 if h < -700.0 - 2.0 * TAIL_SHIFT_HI else 0.0)
     sh = k * TAIL_SHIFT_HI
     shl = fa_fma(k, TAIL_SHIFT_HI, -sh) + k * TAIL_SHIFT_LO
     s = h + sh
@@ -183,9 +191,8 @@ cdef inline double exp_mul(double h, double l, double f) noexcept nogil:
     r = fa_exp(s) * f                   # exp(s) <= 1 here: no overflow, unlike
     r = fa_fma(r, sl, r)                # f * (1 + sl) for f near DBL_MAX
     r = r * (TAIL_SCALE if k >= 1.0 else 1.0)
-    if not FASTACT_FLOAT32:
-        r = r * (TAIL_SCALE if k >= 2.0 else 1.0)
-        r = r * (TAIL_SCALE if k >= 3.0 else 1.0)
+    r = r * (TAIL_SCALE if k >= 2.0 else 1.0)
+    r = r * (TAIL_SCALE if k >= 3.0 else 1.0)
     # Below -1500 the result underflows for any finite f (and l may be huge).
     return copysign(0.0, f) if h < -1500.0 else r
 
