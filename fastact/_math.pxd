@@ -65,6 +65,7 @@ cdef extern from * nogil:
     #define fa_expm1 fa_vexpm1
     #define fa_exp_expm1 fa_vexp_expm1
     #define fa_log1p fa_vlog1p01
+    #define fa_log1p_hl fa_vlog1p01_hl
     #define fa_tanh fa_vtanh
     #define fa_atan fa_vatan
     #define FASTACT_USE_EXT 0
@@ -87,6 +88,7 @@ cdef extern from * nogil:
     #define fa_expm1 expm1
     static inline double fa_exp_expm1(double x, double *em1) { *em1 = expm1(x); return exp(x); }
     #define fa_log1p log1p
+    static inline double fa_log1p_hl(double y, double *lo) { *lo = 0.0; return log1p(y); }
     #define fa_tanh tanh
     #define fa_atan atan
     #define FASTACT_USE_EXT (LDBL_MANT_DIG == 64)
@@ -99,6 +101,7 @@ cdef extern from * nogil:
     double fa_expm1(double)
     double fa_exp_expm1(double, double*)    # exp(x), and expm1(x) into the pointer
     double fa_log1p(double)
+    double fa_log1p_hl(double, double*)    # log1p(y) = hi + lo[0], y in [0, 1]
     double fa_tanh(double)
     double fa_atan(double)
     double fa_fma(double, double, double)

@@ -180,8 +180,10 @@ static inline double fa_vexpm1_finish(double x, double k, double em)
 /* log(1 + y) for y in [0, 1] (the only range the kernels need: y = exp(-|p|)).
  * 2 atanh(s), s = y / (2 + y) in [0, 1/3]: odd series to s^41, with s carried
  * as s + sl (its rounding error would otherwise pass into the result whole);
- * for float32 results to s^15 and s alone (< 1e-9 relative). */
-static inline double fa_vlog1p01(double y)
+ * for float32 results to s^15 and s alone (< 1e-9 relative).  The result is
+ * hi = 2s plus *lo (|lo| < 0.05 hi), so that a caller that divides it rounds
+ * once (softplus: log1p(e) / beta); fa_vlog1p01 returns hi + lo. */
+static inline double fa_vlog1p01_hl(double y, double *lo)
 {
 #ifdef FASTACT_FLOAT32_MATH
     double s = y / (2.0 + y), s2 = s * s;
@@ -212,10 +214,17 @@ static inline double fa_vlog1p01(double y)
     p = FA_FMA(p, s2, 1.0 / 5.0);
     p = FA_FMA(p, s2, 1.0 / 3.0);
 #ifdef FASTACT_FLOAT32_MATH
-    return 2.0 * s + 2.0 * s * (s2 * p);
+    *lo = 2.0 * s * (s2 * p);
 #else
-    return 2.0 * s + (2.0 * sl + 2.0 * s * (s2 * p));
+    *lo = 2.0 * sl + 2.0 * s * (s2 * p);
 #endif
+    return 2.0 * s;
+}
+
+static inline double fa_vlog1p01(double y)
+{
+    double lo, hi = fa_vlog1p01_hl(y, &lo);
+    return hi + lo;
 }
 
 /* tanh |x| = -m / (2 + m), m = expm1(-2|x|), below 0.55 (no cancellation);

@@ -426,6 +426,18 @@ def test_gelu_float32_mills_seams(fa):
         _check(fa, C["gelu"], op, "float32", xs)
 
 
+def test_softplus_float64_beta_not_a_power_of_two(fa):
+    """float64 softplus(x, beta) = log1p(exp(beta x)) / beta for x < 0: with exp
+    and the quotient rounded apart it was up to 2.5 ULP off for beta = 10 (the
+    division moves exp's 0.9 ULP of e to up to 1.8 ULP of e / beta).  The former
+    worst points, and random ones down to exp(beta x) = 1e-35."""
+    for beta in (10.0, 3.0):
+        cfg = R.Config(f"softplus(beta={beta})", "softplus", {"beta": beta})
+        xs = [-0.95351746012017558, -2.0618632914586312, -7.887536342366543]
+        xs += (np.random.default_rng(9).uniform(-80.0, 2.0, 600) / beta).tolist()
+        _check(fa, cfg, "fn", "float64", xs)
+
+
 @pytest.mark.parametrize("dtype", R.DTYPES)
 def test_softplus_huge_beta(fa, dtype):
     cfg = R.Config("softplus(beta=1e30)", "softplus", {"beta": 1e30})
