@@ -259,7 +259,24 @@ static inline double fa_vatan(double x)
     int big = a > 1.0;
     double u = big ? 1.0 / a : a;                   /* atan(a) = pi/2 - atan(1/a) */
     int mid = u > TAN_PI_12;                        /* atan(u) = pi/6 + atan(w) */
+#ifdef FASTACT_FLOAT32_MATH
     double w = mid ? (u * SQRT3 - 1.0) / (u + SQRT3) : u;
+#else
+    /* float64: 1/a, sqrt(3), pi/6 and pi/2 carry their rounding errors (low
+     * parts), and u sqrt(3) - 1 is one fma: rounded apart, they added up to
+     * 2.04 ULP (x = -1.4725).  ul: 1/a's remainder; wl: what w misses. */
+    const double PI_2_LO = 6.123233995736766e-17, PI_6_LO = -5.360408832255455e-17;
+    const double SQRT3_LO = 1.0035084221806903e-16;
+    double ul = big ? FA_FMA(-u, a, 1.0) / a : 0.0;
+    ul = ul == ul ? ul : 0.0;                       /* a = inf: 0 * inf */
+    double nh = FA_FMA(u, SQRT3, -1.0), nl = u * SQRT3_LO + ul * SQRT3;
+    double dh = u + SQRT3;
+    double wm = (nh + nl) / dh;
+    double dl = (u - (dh - SQRT3)) + (SQRT3_LO + ul);  /* Fast2Sum: sqrt(3) > u */
+    double wml = ((FA_FMA(-wm, dh, nh) + nl) - wm * dl) / dh;
+    double w = mid ? wm : u;
+    double wl = mid ? wml : ul;
+#endif
     double w2 = w * w;
     /* |w| <= tan(pi/12): series to w^27; for float32 results to w^13 (< 1e-9) */
 #ifdef FASTACT_FLOAT32_MATH
@@ -279,9 +296,26 @@ static inline double fa_vatan(double x)
     p = FA_FMA(p, w2, -(1.0 / 7.0));
     p = FA_FMA(p, w2, 1.0 / 5.0);
     p = FA_FMA(p, w2, -(1.0 / 3.0));
+#ifdef FASTACT_FLOAT32_MATH
     double r = w + w * (w2 * p);
     r = mid ? PI_6 + r : r;
     r = big ? PI_2 - r : r;
+#else
+    /* atan(w + wl) = w + (w^3 p + wl (1 - w^2)), then the constants' sums with
+     * their low parts (Fast2Sum: pi/6 > |atan(w)|, pi/2 > the pi/6 sum) */
+    double rl = w * (w2 * p) + wl * (1.0 - w2);
+    double rh = w;
+    double sh = PI_6 + rh;
+    double sl = ((PI_6 - sh) + rh) + (rl + PI_6_LO);
+    rh = mid ? sh : rh;
+    rl = mid ? sl : rl;
+    double th = PI_2 - rh;
+    double tl = ((PI_2 - th) - rh) + (PI_2_LO - rl);
+    rh = big ? th : rh;
+    rl = big ? tl : rl;
+    double r = rh + rl;
+    r = x == 0.0 ? x : r;                           /* -0.0 + 0.0 would be +0.0 */
+#endif
     r = x < 0.0 ? -r : r;
     return x != x ? x : r;
 }

@@ -438,6 +438,19 @@ def test_softplus_float64_beta_not_a_power_of_two(fa):
         _check(fa, cfg, "fn", "float64", xs)
 
 
+def test_arctan_float64_reductions(fa):
+    """float64 arctan reduces |x| > 1 to pi/2 - atan(1/|x|) and u > tan(pi/12)
+    to pi/6 + atan((u sqrt 3 - 1) / (u + sqrt 3)); with 1/|x|, sqrt 3, pi/6 and
+    pi/2 rounded apart the errors added up to 2.04 ULP (x = -1.4725).  Both
+    sides of each switch, that point and random ones over [-30, 30]."""
+    xs = [-1.4725000000000001, 1.4725000000000001]
+    for v in (1.0, -1.0, 0.2679491924311227, -0.2679491924311227, 3.7320508075688776,
+              -3.7320508075688776):
+        xs += [float(y) for y in R._neighbours(v, np.float64, 4)]
+    xs += np.random.default_rng(10).uniform(-30.0, 30.0, 500).tolist()
+    _check(fa, C["arctan"], "fn", "float64", xs)
+
+
 @pytest.mark.parametrize("dtype", R.DTYPES)
 def test_softplus_huge_beta(fa, dtype):
     cfg = R.Config("softplus(beta=1e30)", "softplus", {"beta": 1e30})
