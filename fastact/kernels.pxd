@@ -379,7 +379,14 @@ cdef inline double softplus_grad(double x, double beta) noexcept nogil:
 
 cdef inline double softplus_grad2(double x, double beta) noexcept nogil:
     cdef double p = beta * x
-    return logistic_d1(p, two_prod_lo(beta, x, p), beta)
+    cdef double pl = two_prod_lo(beta, x, p)
+    cdef double r = logistic_d1(p, pl, beta)
+    # Beyond |p| = 700, beta sigmoid'(p) = beta exp(-|p + pl|) to 1e-304: from
+    # exp_mul, which rounds once.  logistic_d1 multiplies an exp already rounded
+    # to a subnormal by beta, and its rounding error with it (the vector
+    # modules: 40 ULP with beta = 100).
+    cdef double a = fabs(p)
+    return exp_mul(-a, -pl if p >= 0.0 else pl, beta) if a > 700.0 else r
 
 
 # ---------------------------------------------------------------- swish, silu, mish

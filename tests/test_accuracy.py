@@ -451,6 +451,18 @@ def test_arctan_float64_reductions(fa):
     _check(fa, C["arctan"], "fn", "float64", xs)
 
 
+def test_softplus_grad2_subnormal_exp(fa):
+    """softplus'' = beta sigmoid'(beta x): beyond beta x = 700 exp(-beta x) is
+    subnormal, and multiplying the rounded subnormal by beta multiplied its
+    rounding error too (40 ULP at x = 7.384 with beta = 100).  Points where
+    the true value is subnormal or just above, for beta = 100 and 1e5."""
+    for beta in (100.0, 1e5):
+        cfg = R.Config(f"softplus(beta={beta:g})", "softplus", {"beta": beta})
+        xs = (np.random.default_rng(12).uniform(690.0, 760.0, 400) / beta).tolist()
+        xs += [7.384273370482802, -7.384273370482802]
+        _check(fa, cfg, "grad2", "float64", xs)
+
+
 @pytest.mark.parametrize("dtype", R.DTYPES)
 def test_softplus_huge_beta(fa, dtype):
     cfg = R.Config("softplus(beta=1e30)", "softplus", {"beta": 1e30})
