@@ -381,11 +381,14 @@ cdef inline double softplus_grad2(double x, double beta) noexcept nogil:
     cdef double p = beta * x
     cdef double pl = two_prod_lo(beta, x, p)
     cdef double r = logistic_d1(p, pl, beta)
-    # Beyond |p| = 700, beta sigmoid'(p) = beta exp(-|p + pl|) to 1e-304: from
-    # exp_mul, which rounds once.  logistic_d1 multiplies an exp already rounded
-    # to a subnormal by beta, and its rounding error with it (the vector
-    # modules: 40 ULP with beta = 100).
+    # float64: beyond |p| = 700, beta sigmoid'(p) = beta exp(-|p + pl|) to
+    # 1e-304, from exp_mul, which rounds once.  logistic_d1 multiplies an exp
+    # already rounded to a subnormal by beta, and its rounding error with it
+    # (the vector modules: 40 ULP with beta = 100).  Not for float32 results:
+    # a float32 x with |beta x| > 700 makes beta exp(-|beta x|) < 1e-200.
     cdef double a = fabs(p)
+    if FASTACT_FLOAT32:
+        return r
     return exp_mul(-a, -pl if p >= 0.0 else pl, beta) if a > 700.0 else r
 
 
