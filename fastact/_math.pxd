@@ -95,6 +95,17 @@ cdef extern from * nogil:
     #define FASTACT_EXACT_TAILS 1
     #define FASTACT_FLOAT32 0
     #endif
+    #if !defined(FASTACT_F32_NATIVE) || !FASTACT_F32_NATIVE
+    /* The float-arithmetic kernels exist only in the float32 vector modules
+     * with FMA (_vecmath.h); elsewhere FASTACT_F32_NATIVE is 0 and the branches
+     * that call these are dead code, which must still compile. */
+    #undef FASTACT_F32_NATIVE
+    #define FASTACT_F32_NATIVE 0
+    #define fa_vexpf(x) (x)
+    #define fa_vsigmoidf_mul(p, f) (p)
+    #define fa_vsigmoidf_d1(p, f) (p)
+    #define fa_vtanhf(x) (x)
+    #endif
     #endif
     """
     double fa_exp(double)
@@ -114,6 +125,15 @@ cdef extern from * nogil:
     # compensations that only a float64 result needs (second divisions, low
     # parts of sums) are left out.
     const int FASTACT_FLOAT32
+    # 1 in the float32 vector modules on an ISA with FMA (x86-64 AVX2 and
+    # AVX-512, aarch64): the kernels that have a float-arithmetic version in
+    # _vecmath.h use it (16 lanes of float, not 8 of double, and shorter series;
+    # <= 0.6 float32 ULP from error-free transformations).
+    const int FASTACT_F32_NATIVE
+    float fa_vexpf(float)
+    float fa_vsigmoidf_mul(float p, float f)    # f sigmoid(p), f = 1 or p
+    float fa_vsigmoidf_d1(float p, float f)     # f sigmoid'(p)
+    float fa_vtanhf(float)
 
 
 cdef inline double two_prod_lo(double a, double b, double hi) noexcept nogil:

@@ -320,4 +320,141 @@ static inline double fa_vatan(double x)
     return x != x ? x : r;
 }
 
+/* ------------------------------------------------------------------------
+ * The float32 tier in float arithmetic (FASTACT_F32_NATIVE: float32 modules
+ * on an ISA with FMA).  Twice the lanes of double and a shorter series; the
+ * accuracy comes from error-free transformations (exact 1 + E, the remainder
+ * of a reciprocal, exact products from fmaf), so that each result is rounded
+ * about once: <= 0.51 float32 ULP where it is normal, <= 0.8 where it is
+ * subnormal (two roundings).  Without FMA those remainders are not exact, and
+ * the baseline x86-64 module keeps the double path.
+ */
+#if defined(FASTACT_FLOAT32_MATH) && (defined(__FMA__) || defined(__aarch64__) || defined(_M_ARM64))
+#define FASTACT_F32_NATIVE 1
+
+static inline uint32_t fa_asuintf(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
+static inline float fa_asfloat(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
+
+#define FA_SHIFTF 12582912.0f /* 1.5 * 2^23 */
+static inline float fa_roundf(float x) { return (x + FA_SHIFTF) - FA_SHIFTF; }
+
+/* The exact rounding error a + b - s of s = fl(a + b) (Knuth's 2Sum). */
+static inline float fa_two_sumf_lo(float a, float b, float s)
+{
+    float bb = s - a;
+    return (a - (s - bb)) + (b - bb);
+}
+
+/* 2^k for an integer-valued float k in [-126, 127]. */
+static inline float fa_pow2f(float k)
+{
+    return fa_asfloat(fa_asuintf(k + (FA_SHIFTF + 127.0f)) << 23);
+}
+
+/* exp(x) = (hi + *lo) * *s1 * *s2 for x in [-120, 89] (clamped there): hi in
+ * [0.7, 1.42] with |*lo| <= 2^-24 hi, hi + lo within ~2^-30 relative of
+ * exp(x) / 2^k; *s1 * *s2 = 2^k, two normal powers of two, so that a caller
+ * multiplies them in last and a subnormal result is rounded about once. */
+static inline float fa_vexpf_parts(float x, float *lo, float *s1, float *s2)
+{
+    float xc = x < -120.0f ? -120.0f : (x > 89.0f ? 89.0f : x);
+    float k = fa_roundf(xc * 1.44269504088896341f);
+    float r1 = fmaf(k, -0.693145751953125f, xc);              /* exact: 16-bit ln 2 */
+    float r = fmaf(k, -1.428606765330187045e-06f, r1);
+    float rl = fmaf(k, -1.428606765330187045e-06f, r1 - r);   /* r's rounding error */
+    /* e^r = 1 + r + r^2 P(r), P: Taylor to r^6 (|r| <= 0.35: < 2^-28 relative) */
+    float p = 1.0f / 40320.0f;
+    p = fmaf(p, r, 1.0f / 5040.0f);
+    p = fmaf(p, r, 1.0f / 720.0f);
+    p = fmaf(p, r, 1.0f / 120.0f);
+    p = fmaf(p, r, 1.0f / 24.0f);
+    p = fmaf(p, r, 1.0f / 6.0f);
+    p = fmaf(p, r, 0.5f);
+    float h = 1.0f + r;
+    float l = ((1.0f - h) + r) + fmaf(r * r, p, rl * h);      /* Fast2Sum: |r| < 1 */
+    float y = h + l;
+    *lo = (h - y) + l;
+    float k1 = fa_roundf(0.5f * k);
+    *s1 = fa_pow2f(k1);
+    *s2 = fa_pow2f(k - k1);
+    return y;
+}
+
+static inline float fa_vexpf(float x)
+{
+    float lo, s1, s2, y = fa_vexpf_parts(x, &lo, &s1, &s2);
+    y = (y * s1) * s2;
+    y = x > 88.72283935546875f ? INFINITY : y;
+    return x != x ? x : y;
+}
+
+/* The common step of the logistic kernels: with E = exp(-|p|) = (h + *lo) S,
+ * S = *s1 * *s2, returns u = fl(1 / (1 + E)) and *rem with
+ * 1 / (1 + E) = u (1 + *rem) to ~2^-46 (1 + E carried exactly as t + tl). */
+static inline float fa_vlogisticf_parts(float p, float *h, float *lo, float *s1, float *s2,
+                                        float *rem)
+{
+    *h = fa_vexpf_parts(-fabsf(p), lo, s1, s2);
+    float e = (*h * *s1) * *s2, el = (*lo * *s1) * *s2;
+    float t = 1.0f + e;
+    float tl = ((1.0f - t) + e) + el;
+    float u = 1.0f / t;
+    *rem = fmaf(-u, t, 1.0f) - u * tl;
+    return u;
+}
+
+/* f * sigmoid(p), for f = 1 or f = p (silu): below p = -120, |f| e^p underflows
+ * for |f| < 2^23 and for f = p.  f = +-inf gives the limits f (p > 0) and 0
+ * (p < 0). */
+static inline float fa_vsigmoidf_mul(float p, float f)
+{
+    float h, lo, s1, s2, rem, u = fa_vlogisticf_parts(p, &h, &lo, &s1, &s2, &rem);
+    float pos = fmaf(f, u, (f * u) * rem);                    /* f / (1 + E) */
+    float fh = f * h, fhl = fmaf(f, h, -fh);                  /* f E = (fh + fhl + f lo) S */
+    float neg = fmaf(fh, u, u * ((fhl + f * lo) + fh * rem));
+    neg = (neg * s1) * s2;
+    float r = p < 0.0f ? neg : pos;
+    r = p < -120.0f ? copysignf(0.0f, f) : r;                 /* exp's clamp: |f| e^p underflows */
+    r = fabsf(f) > 3.40282347e38f ? (p > 0.0f ? f : 0.0f) : r;
+    return p != p ? p : r;
+}
+
+/* f * sigmoid'(p) = f E / (1 + E)^2, for f = 1 or 4 (tanh'(x) = 4 sigmoid'(2x)). */
+static inline float fa_vsigmoidf_d1(float p, float f)
+{
+    float h, lo, s1, s2, rem, u = fa_vlogisticf_parts(p, &h, &lo, &s1, &s2, &rem);
+    float uu = u * u, uul = fmaf(u, u, -uu);                  /* 1 / (1 + E)^2 ~ (uu + uul)(1 + 2 rem) */
+    float fh = f * h, fhl = fmaf(f, h, -fh);
+    float r = fmaf(fh, uu, fh * fmaf(2.0f * rem, uu, uul) + (fhl + f * lo) * uu);
+    r = (r * s1) * s2;
+    return p != p ? p : r;
+}
+
+/* tanh(x) = n / d, with m = expm1(-2|x|) = E - 1:  n = -m, d = 2 + m below
+ * |x| = 0.34 (E >= 1/2: m = hS - 1 is exact), n = 1 - E, d = 1 + E above; both
+ * carried as hi + lo pairs, then one reciprocal with its remainder. */
+static inline float fa_vtanhf(float x)
+{
+    float a = fabsf(x);
+    float lo, s1, s2, h = fa_vexpf_parts(-2.0f * a, &lo, &s1, &s2);
+    float s = s1 * s2;                                        /* >= 2^-120: normal */
+    float e = h * s, el = lo * s;
+    float m1 = e - 1.0f;                                      /* exact for E >= 1/2 */
+    float mh = m1 + el, ml = fa_two_sumf_lo(m1, el, mh);     /* |el| may exceed |m1| */
+    int small = a < 0.34f;
+    float nh = small ? -mh : 1.0f - e;
+    float nl = small ? -ml : ((1.0f - nh) - e) - el;          /* Fast2Sum: 1 >= E */
+    float dh = small ? 2.0f + mh : 1.0f + e;
+    float dl = small ? ((2.0f - dh) + mh) + ml : ((1.0f - dh) + e) + el;
+    float u = 1.0f / dh;
+    float rem = fmaf(-u, dh, 1.0f) - u * dl;
+    float t = fmaf(nh, u, u * fmaf(nh, rem, nl));
+    t = a < 0x1p-13f ? a : t;                                 /* tanh x = x to 2^-26 x */
+    t = copysignf(t, x);
+    return x != x ? x : t;
+}
+#else
+#define FASTACT_F32_NATIVE 0
+#endif
+
 #endif

@@ -24,14 +24,15 @@ Conventions (the same as the Python API):
 from libc.math cimport copysign, fabs
 
 from fastact._math cimport (
-    DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_FLOAT32, FASTACT_USE_EXT, TAIL_SCALE, TAIL_SHIFT_HI,
-    TAIL_SHIFT_LO, div_dd, exp_dd, exp_mul, logistic, logistic_d1, logistic_d2, logistic_mul,
+    DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_F32_NATIVE, FASTACT_FLOAT32, FASTACT_USE_EXT, TAIL_SCALE,
+    TAIL_SHIFT_HI, TAIL_SHIFT_LO, div_dd, exp_dd, exp_mul, logistic, logistic_d1, logistic_d2, logistic_mul,
     mul_exp, two_prod_lo, two_sum_lo,
 )
 from fastact._math cimport (
     fa_atan as atan, fa_exp as exp, fa_exp_expm1 as exp_expm1,
     fa_expm1 as expm1, fa_fma as fma,
     fa_log1p as log1p, fa_log1p_hl as log1p_hl, fa_tanh as tanh,
+    fa_vexpf, fa_vsigmoidf_d1, fa_vsigmoidf_mul, fa_vtanhf,
 )
 
 cdef extern from "<math.h>" nogil:
@@ -225,13 +226,15 @@ cdef inline double hardswish_grad2(double x) noexcept nogil:
 
 # ---------------------------------------------------------------- exponential family
 cdef inline double exponential_fn(double x) noexcept nogil:
+    if FASTACT_F32_NATIVE:
+        return fa_vexpf(<float> x)
     return exp(x)
 
 cdef inline double exponential_grad(double x) noexcept nogil:
-    return exp(x)
+    return exponential_fn(x)
 
 cdef inline double exponential_grad2(double x) noexcept nogil:
-    return exp(x)
+    return exponential_fn(x)
 
 # The exponential side of elu, selu and celu, written straight-line (both sides
 # computed, one selected: the loops vectorize without moving masks through
@@ -306,11 +309,15 @@ cdef inline double celu_grad2(double x, double alpha) noexcept nogil:
 
 # ---------------------------------------------------------------- sigmoid family
 cdef inline double sigmoid_fn(double x) noexcept nogil:
+    if FASTACT_F32_NATIVE:
+        return fa_vsigmoidf_mul(<float> x, 1)
     return logistic(x, 0.0)
 
 cdef inline double sigmoid_grad(double x) noexcept nogil:
     # e / (1 + e)^2 with e = exp(-|x|): even in x, and never 0 where it is normal
     # (sigma * (1 - sigma) is 0 from x = 37 on).
+    if FASTACT_F32_NATIVE:
+        return fa_vsigmoidf_d1(<float> x, 1)
     return logistic_d1(x, 0.0, 1.0)
 
 cdef inline double sigmoid_grad2(double x) noexcept nogil:
@@ -323,16 +330,26 @@ cdef inline double log_sigmoid_fn(double x) noexcept nogil:
     return -l if x >= 0.0 else x - l
 
 cdef inline double log_sigmoid_grad(double x) noexcept nogil:
+    cdef float xf = <float> x
+    if FASTACT_F32_NATIVE:
+        return fa_vsigmoidf_mul(-xf, 1)
     return logistic(-x, 0.0)
 
 cdef inline double log_sigmoid_grad2(double x) noexcept nogil:
+    if FASTACT_F32_NATIVE:
+        return -fa_vsigmoidf_d1(<float> x, 1)
     return -logistic_d1(x, 0.0, 1.0)
 
 cdef inline double tanh_fn(double x) noexcept nogil:
+    if FASTACT_F32_NATIVE:
+        return fa_vtanhf(<float> x)
     return tanh(x)
 
 cdef inline double tanh_grad(double x) noexcept nogil:
     # sech(x)^2 = 4 sigmoid'(2x); 2x is exact.  1 - tanh^2 would be 0 from x = 19.
+    cdef float xf = <float> x
+    if FASTACT_F32_NATIVE:
+        return fa_vsigmoidf_d1(2 * xf, 4)   # integer literals: float arithmetic
     return logistic_d1(2.0 * x, 0.0, 4.0)
 
 cdef inline double tanh_grad2(double x) noexcept nogil:
