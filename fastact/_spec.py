@@ -129,6 +129,14 @@ KERNELS = {
         "grad": "sigmoid(beta x) * (1 + beta x * (1 - sigmoid(beta x)))",
         "grad2": "beta * s * (1 - s) * (2 + beta x * (1 - 2 s)),  s = sigmoid(beta x)",
     },
+    # swish with beta = 1, a kernel of its own: the constant folds into its
+    # loops, and its float32 loops run in float arithmetic (kernels.pxd).
+    "silu": {
+        "params": (),
+        "fn": "x * sigmoid(x)   (swish with beta = 1)",
+        "grad": "sigmoid(x) * (1 + x * (1 - sigmoid(x)))",
+        "grad2": "s * (1 - s) * (2 + x * (1 - 2 s)),  s = sigmoid(x)",
+    },
     "mish": {
         "params": (),
         "fn": "x * tanh(softplus(x))",
@@ -187,7 +195,8 @@ OPS = ("fn", "grad", "grad2")
 VECTOR_FLOAT64 = (
     "identity", "affine", "relu", "leaky_relu", "hardtanh", "relu6", "hardsigmoid",
     "hardswish", "softsign", "exponential", "elu", "selu", "celu", "sigmoid",
-    "log_sigmoid", "tanh", "arctan", "softplus", "swish", "gelu", "gelu_tanh", "mish",
+    "log_sigmoid", "tanh", "arctan", "softplus", "swish", "silu", "gelu", "gelu_tanh",
+    "mish",
 )
 
 # Largest number of parameters of any kernel: the generated loops all take this

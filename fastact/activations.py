@@ -306,7 +306,7 @@ class Swish(ActivationBase):
 class SiLU(ActivationBase):
     """Sigmoid linear unit, x * sigmoid(x) (Swish with beta = 1)."""
 
-    _function, _kernel = F.silu, "swish"
+    _function, _kernel = F.silu, "silu"
 
     def __str__(self):
         return "SiLU"

@@ -196,10 +196,16 @@ def _hardtanh_bind(min_val, max_val):
 
 hardtanh._bind = _hardtanh_bind
 
-silu = Activation(
-    "silu", (), lambda: ("swish", (1.0,)), ("swish",),
-    "SiLU: x * sigmoid(x) (swish with beta = 1).",
-)
+silu = _simple("silu", "SiLU: x * sigmoid(x) (swish with beta = 1).")
+
+
+def _swish_bind(beta):
+    kernel, params = _direct("swish")(beta)
+    # beta = 1 runs silu's loops (the same results; float32: faster)
+    return ("silu", ()) if params == (1.0,) else (kernel, params)
+
+
+swish._bind = _swish_bind
 
 
 def _prelu_bind(weight):

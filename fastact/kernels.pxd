@@ -582,6 +582,20 @@ cdef inline double swish_grad2(double x, double beta) noexcept nogil:
     # where the result is finite (and then inf * 0 in mul_exp: NaN at x = 0)
     return mul_exp(e, -a, -al, beta * ((2.0 * t - a * m) / (t * t * t)))
 
+# silu = swish with beta = 1 (its own kernel, so that the constant folds).
+cdef inline double silu_fn(double x) noexcept nogil:
+    if FASTACT_F32_NATIVE:
+        return fa_vsigmoidf_mul(<float> x, <float> x)
+    return swish_fn(x, 1.0)
+
+cdef inline double silu_grad(double x) noexcept nogil:
+    # Not in float arithmetic: next to its zero (x = -1.2785) T + x cancels so
+    # far that E = exp(x) is needed far beyond float precision.
+    return swish_grad(x, 1.0)
+
+cdef inline double silu_grad2(double x) noexcept nogil:
+    return swish_grad2(x, 1.0)
+
 # mish in double-double arithmetic where it cancels (the float64 path without
 # x87: vector modules, MSVC, aarch64).  With w = exp(-|x|) (hi + lo, from
 # _logistic_parts; scaled by 2^-512 for x < -700), every op is a ratio of
