@@ -17,6 +17,7 @@ Environment variables (used by the wheel builds, see ``[tool.cibuildwheel]``):
 
 import os
 import platform
+import re
 import runpy
 import sys
 import tempfile
@@ -62,8 +63,16 @@ def render(dst_name, only=None, **namespace):
     kernels named in ``only``, default all)."""
     spec = runpy.run_path(os.path.join(PKG, "_spec.py"))
     kernels = {k: v for k, v in spec["KERNELS"].items() if only is None or k in only}
+    # The ops with a float-arithmetic variant for some parameter values
+    # (kernels.pxd: _NAME_OP_f32, valid where _NAME_f32_params is true); the
+    # float32 modules' loops choose between it and NAME_OP once per call.
+    with open(os.path.join(PKG, "kernels.pxd")) as f:
+        f32_variants = set(re.findall(r"^cdef inline double _(\w+)_f32\(", f.read(), re.M))
+    if namespace.get("ftype") != "float":
+        f32_variants = set()
     with open(os.path.join(PKG, "_loops.pyx.tp")) as f:
-        text = tempita_sub(f.read(), kernels=kernels, ops_of=spec["kernel_ops"], **namespace)
+        text = tempita_sub(f.read(), kernels=kernels, ops_of=spec["kernel_ops"],
+                           f32_variants=f32_variants, **namespace)
     text = "# Generated from _loops.pyx.tp by setup.py: edit the template.\n" + text
     dst = os.path.join(PKG, dst_name + ".pyx")
     if not os.path.exists(dst) or open(dst).read() != text:

@@ -105,6 +105,7 @@ cdef extern from * nogil:
     #define fa_vsigmoidf_mul(p, f) (p)
     #define fa_vsigmoidf_d1(p, f) (p)
     #define fa_vtanhf(x) (x)
+    #define fa_vexpf_mul(x, ch, cl) (x)
     #endif
     #endif
     """
@@ -134,6 +135,7 @@ cdef extern from * nogil:
     float fa_vsigmoidf_mul(float p, float f)    # f sigmoid(p), f = 1 or p
     float fa_vsigmoidf_d1(float p, float f)     # f sigmoid'(p)
     float fa_vtanhf(float)
+    float fa_vexpf_mul(float x, float ch, float cl)    # (ch + cl) exp(x), x <= 0
 
 
 cdef inline double two_prod_lo(double a, double b, double hi) noexcept nogil:

@@ -21,7 +21,7 @@ Conventions (the same as the Python API):
   amplifies rounding errors (see ``fastact/_math.pxd``).
 """
 
-from libc.math cimport copysign, fabs
+from libc.math cimport copysign, fabs, frexp
 
 from fastact._math cimport (
     DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_F32_NATIVE, FASTACT_FLOAT32, FASTACT_USE_EXT, TAIL_SCALE,
@@ -32,7 +32,7 @@ from fastact._math cimport (
     fa_atan as atan, fa_exp as exp, fa_exp_expm1 as exp_expm1,
     fa_expm1 as expm1, fa_fma as fma,
     fa_log1p as log1p, fa_log1p_hl as log1p_hl, fa_tanh as tanh,
-    fa_vexpf, fa_vsigmoidf_d1, fa_vsigmoidf_mul, fa_vtanhf,
+    fa_vexpf, fa_vexpf_mul, fa_vsigmoidf_d1, fa_vsigmoidf_mul, fa_vtanhf,
 )
 
 cdef extern from "<math.h>" nogil:
@@ -266,12 +266,23 @@ cdef inline double selu_fn(double x) noexcept nogil:
     cdef double r = fma(SELU_SA_HI, m, SELU_SA_LO * m)
     return fma(SELU_SCALE_HI, x, SELU_SCALE_LO * x) if x > 0.0 else r
 
+cdef inline float _selu_exp_side_f32(double x) noexcept nogil:
+    """scale alpha exp(x) in float arithmetic (x <= 0 used; the float32 loops)."""
+    cdef float xf = <float> x
+    cdef float sah = <float> SELU_SA_HI
+    cdef float sal = <float> ((SELU_SA_HI - <double> sah) + SELU_SA_LO)
+    return fa_vexpf_mul(xf * (0 if xf > 0 else 1), sah, sal)   # see _expm1_side
+
 cdef inline double selu_grad(double x) noexcept nogil:
+    if FASTACT_F32_NATIVE:
+        return <float> SELU_SCALE_HI if x > 0.0 else _selu_exp_side_f32(x)
     cdef double xn = 0.0 if x > 0.0 else x
     cdef double r = exp_mul(xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
     return SELU_SCALE_HI if x > 0.0 else r
 
 cdef inline double selu_grad2(double x) noexcept nogil:
+    if FASTACT_F32_NATIVE:
+        return 0.0 if x > 0.0 else _selu_exp_side_f32(x)
     cdef double xn = 0.0 if x > 0.0 else x
     cdef double r = exp_mul(xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
     return 0.0 if x > 0.0 else r
@@ -305,6 +316,71 @@ cdef inline double celu_grad2(double x, double alpha) noexcept nogil:
     cdef double s = 18446744073709551616.0 if alpha < 1e-307 else 1.0
     cdef double r = exp_mul(q, _celu_residual(xn, alpha, q) / alpha, 1.0 / (alpha * s)) * s
     return 0.0 if x > 0.0 else r
+
+
+# ---------------------------------------------------------------- float variants
+# Float-arithmetic versions of ops with a parameter, for the float32 vector
+# modules (FASTACT_F32_NATIVE): their loops call _NAME_OP_f32 instead of NAME_OP
+# when _NAME_f32_params(params) holds, chosen once per call (setup.py finds the
+# _*_f32 functions here and the template generates both loops: a branch on the
+# parameter inside one loop would stop it vectorizing).  Same conventions.
+
+cdef inline bint _is_power_of_two(double v) noexcept nogil:
+    cdef int e
+    return frexp(v, &e) == 0.5 or frexp(v, &e) == -0.5
+
+cdef inline bint _elu_f32_params(double alpha) noexcept nogil:
+    # alpha as a float pair (hi + lo: normal floats); alpha exp(-120) underflows
+    return FASTACT_F32_NATIVE and (alpha == 0.0 or 7.9e-31 <= fabs(alpha) <= 1048576.0)
+
+cdef inline float _elu_exp_side_f32(double x, double alpha) noexcept nogil:
+    cdef float xf = <float> x
+    cdef float ah = <float> alpha
+    cdef float al = <float> (alpha - <double> ah)
+    return fa_vexpf_mul(xf * (0 if xf > 0 else 1), ah, al)   # see _expm1_side
+
+cdef inline double _elu_grad_f32(double x, double alpha) noexcept nogil:
+    return 1.0 if x > 0.0 else _elu_exp_side_f32(x, alpha)
+
+cdef inline double _elu_grad2_f32(double x, double alpha) noexcept nogil:
+    return 0.0 if x > 0.0 else _elu_exp_side_f32(x, alpha)
+
+cdef inline bint _celu_f32_params(double alpha) noexcept nogil:
+    # x / alpha exact in float: alpha a power of two; exp(-120) / alpha underflows
+    return FASTACT_F32_NATIVE and 0.00390625 <= alpha <= 1048576.0 and _is_power_of_two(alpha)
+
+cdef inline float _celu_exp_side_f32(double x, double alpha, float f) noexcept nogil:
+    # f exp(x / alpha) for x <= 0 (1 / alpha exact)
+    cdef float qf = <float> x * <float> (1.0 / alpha)
+    return fa_vexpf_mul(qf * (0 if qf > 0 else 1), f, 0)   # see _expm1_side
+
+cdef inline double _celu_grad_f32(double x, double alpha) noexcept nogil:
+    return 1.0 if x > 0.0 else _celu_exp_side_f32(x, alpha, 1)
+
+cdef inline double _celu_grad2_f32(double x, double alpha) noexcept nogil:
+    return 0.0 if x > 0.0 else _celu_exp_side_f32(x, alpha, <float> (1.0 / alpha))
+
+cdef inline bint _softplus_f32_params(double beta) noexcept nogil:
+    # beta x exact in float: beta a power of two; beta sigmoid'(-120) underflows
+    return FASTACT_F32_NATIVE and 0.00390625 <= beta <= 1048576.0 and _is_power_of_two(beta)
+
+cdef inline double _softplus_grad_f32(double x, double beta) noexcept nogil:
+    cdef float bf = <float> beta
+    return fa_vsigmoidf_mul(bf * <float> x, 1)
+
+cdef inline double _softplus_grad2_f32(double x, double beta) noexcept nogil:
+    cdef float bf = <float> beta
+    return fa_vsigmoidf_d1(bf * <float> x, bf)
+
+cdef inline bint _swish_f32_params(double beta) noexcept nogil:
+    # beta x exact in float; below beta x = -120, x sigmoid(beta x) underflows
+    return (FASTACT_F32_NATIVE and 0.00390625 <= fabs(beta) <= 1048576.0
+            and _is_power_of_two(beta))
+
+cdef inline double _swish_fn_f32(double x, double beta) noexcept nogil:
+    cdef float xf = <float> x
+    cdef float bf = <float> beta
+    return fa_vsigmoidf_mul(bf * xf, xf)
 
 
 # ---------------------------------------------------------------- sigmoid family

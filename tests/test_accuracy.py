@@ -429,7 +429,7 @@ def test_gelu_float32_mills_seams(fa):
 def test_float32_float_arithmetic_seams(fa):
     """The float32 vector loops with FMA compute exp, sigmoid, sigmoid', tanh,
     tanh', log_sigmoid' and silu in float arithmetic (_vecmath.h: exp as hi + lo
-    times two powers of two, exact 1 + E, the remainder of one division; <= 0.69
+    times two powers of two, exact 1 + E, the remainder of one division; <= 0.75
     ULP measured).  Held to 1 ULP, tighter than the float32 bound, at their
     seams: exp's overflow threshold, the start of subnormal results and their
     underflow to 0, the argument clamp at -120, the reduction's switches
@@ -448,6 +448,41 @@ def test_float32_float_arithmetic_seams(fa):
     for name in ("exponential", "sigmoid", "log_sigmoid", "tanh", "silu"):
         for op in R.OPS:
             _check(fa, C[name], op, "float32", xs, bound=1.0)
+
+
+@pytest.mark.parametrize("name, params, ops", [
+    ("elu", {"alpha": 1.0}, ("grad", "grad2")),
+    ("elu", {"alpha": 0.3}, ("grad", "grad2")),
+    ("elu", {"alpha": 1048576.0}, ("grad", "grad2")),    # the largest alpha on it
+    ("elu", {"alpha": 3e6}, ("grad", "grad2")),          # past it: the double path
+    ("selu", {}, ("grad", "grad2")),
+    ("celu", {"alpha": 1.0}, ("grad", "grad2")),
+    ("celu", {"alpha": 0.25}, ("grad", "grad2")),
+    ("softplus", {"beta": 1.0}, ("grad", "grad2")),
+    ("softplus", {"beta": 4.0}, ("grad", "grad2")),
+    ("softplus", {"beta": 0.5}, ("grad", "grad2")),
+    ("swish", {"beta": 2.0}, ("fn",)),
+    ("swish", {"beta": -1.0}, ("fn",)),
+    ("swish", {"beta": 0.00390625}, ("fn",)),             # the smallest beta on it
+])
+def test_float32_float_arithmetic_parameters(fa, name, params, ops):
+    """The float32 loops of ops with a parameter switch to their float-arithmetic
+    variant for some parameter values (kernels.pxd: _NAME_OP_f32 where
+    _NAME_f32_params holds: elu alpha up to 2^20, celu alpha, softplus and swish
+    beta powers of two): held to 1 ULP, with both ends of their ranges, at
+    the start of subnormal results, exp's clamp and random points."""
+    dt = np.float32
+    xs = []
+    for v in (0.0, 1e-30, 0.3465736, 10.0, 87.33655, 103.97208, 110.0, 120.0, 130.0):
+        for sv in (v, -v):
+            xs += [float(y) for y in R._neighbours(sv, dt, 2)]
+    rng = np.random.default_rng(12)
+    xs += rng.uniform(-140.0, 140.0, 200).astype(dt).tolist()
+    xs += rng.uniform(-3.0, 3.0, 200).astype(dt).tolist()
+    label = f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})"
+    cfg = R.Config(label, name, params)
+    for op in ops:
+        _check(fa, cfg, op, "float32", xs, bound=1.0)
 
 
 def test_softplus_float64_beta_not_a_power_of_two(fa):

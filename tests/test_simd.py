@@ -93,7 +93,9 @@ def test_threaded_equals_serial(level):
     x = np.random.default_rng(1).standard_normal(200_003).astype(np.float32) * 10
     serial, threaded = np.empty_like(x), np.empty_like(x)
     mod = _simd.module(level)
-    for name in ("sigmoid_fn", "swish_grad", "gelu_fn", "mish_grad2", "relu_fn"):
+    # p0 = 1: elu_grad and softplus_grad2 run their float variants (_*_f32)
+    for name in ("sigmoid_fn", "swish_grad", "gelu_fn", "mish_grad2", "relu_fn", "elu_grad",
+                 "softplus_grad2"):
         getattr(mod, name)(x, serial, 1.0, 0.0, 1)
         getattr(mod, name)(x, threaded, 1.0, 0.0, 2)
         assert np.array_equal(serial, threaded), name
