@@ -106,6 +106,7 @@ cdef extern from * nogil:
     #define fa_vsigmoidf_d1(p, f) (p)
     #define fa_vtanhf(x) (x)
     #define fa_vexpf_mul(x, ch, cl) (x)
+    #define fa_vexpm1f_mul(x, ch, cl) (x)
     #endif
     #endif
     """
@@ -136,6 +137,8 @@ cdef extern from * nogil:
     float fa_vsigmoidf_d1(float p, float f)     # f sigmoid'(p)
     float fa_vtanhf(float)
     float fa_vexpf_mul(float x, float ch, float cl)    # (ch + cl) exp(x), x <= 0
+    float fa_vexpm1f_mul(float x, float ch, float cl)  # (ch + cl) expm1(x), x <= 0
+    float fmaf(float, float, float)             # one instruction where F32_NATIVE
 
 
 cdef inline double two_prod_lo(double a, double b, double hi) noexcept nogil:

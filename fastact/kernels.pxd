@@ -32,7 +32,7 @@ from fastact._math cimport (
     fa_atan as atan, fa_exp as exp, fa_exp_expm1 as exp_expm1,
     fa_expm1 as expm1, fa_fma as fma,
     fa_log1p as log1p, fa_log1p_hl as log1p_hl, fa_tanh as tanh,
-    fa_vexpf, fa_vexpf_mul, fa_vsigmoidf_d1, fa_vsigmoidf_mul, fa_vtanhf,
+    fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_mul, fa_vtanhf, fmaf,
 )
 
 cdef extern from "<math.h>" nogil:
@@ -262,6 +262,14 @@ cdef inline double elu_grad2(double x, double alpha) noexcept nogil:
     return 0.0 if x > 0.0 else r
 
 cdef inline double selu_fn(double x) noexcept nogil:
+    cdef float xf = <float> x
+    cdef float sah = <float> SELU_SA_HI, sch = <float> SELU_SCALE_HI
+    cdef float sal = <float> ((SELU_SA_HI - <double> sah) + SELU_SA_LO)
+    cdef float scl = <float> ((SELU_SCALE_HI - <double> sch) + SELU_SCALE_LO)
+    cdef float pos = fmaf(sch, xf, scl * xf)
+    if FASTACT_F32_NATIVE:
+        pos = xf if xf > <float> 3.4028234663852886e38 else pos   # inf, not inf - inf
+        return pos if xf > 0 else fa_vexpm1f_mul(xf * (0 if xf > 0 else 1), sah, sal)
     cdef double m = _expm1_side(x)
     cdef double r = fma(SELU_SA_HI, m, SELU_SA_LO * m)
     return fma(SELU_SCALE_HI, x, SELU_SCALE_LO * x) if x > 0.0 else r
@@ -339,6 +347,12 @@ cdef inline float _elu_exp_side_f32(double x, double alpha) noexcept nogil:
     cdef float al = <float> (alpha - <double> ah)
     return fa_vexpf_mul(xf * (0 if xf > 0 else 1), ah, al)   # see _expm1_side
 
+cdef inline double _elu_fn_f32(double x, double alpha) noexcept nogil:
+    cdef float xf = <float> x
+    cdef float ah = <float> alpha
+    cdef float al = <float> (alpha - <double> ah)
+    return x if x > 0.0 else fa_vexpm1f_mul(xf * (0 if xf > 0 else 1), ah, al)
+
 cdef inline double _elu_grad_f32(double x, double alpha) noexcept nogil:
     return 1.0 if x > 0.0 else _elu_exp_side_f32(x, alpha)
 
@@ -353,6 +367,15 @@ cdef inline float _celu_exp_side_f32(double x, double alpha, float f) noexcept n
     # f exp(x / alpha) for x <= 0 (1 / alpha exact)
     cdef float qf = <float> x * <float> (1.0 / alpha)
     return fa_vexpf_mul(qf * (0 if qf > 0 else 1), f, 0)   # see _expm1_side
+
+cdef inline double _celu_fn_f32(double x, double alpha) noexcept nogil:
+    # alpha expm1(x / alpha) for x <= 0 (x / alpha exact unless subnormal: below
+    # |x / alpha| = 2^-12, x + x (x / alpha) / 2 from x itself)
+    cdef float xf = <float> x
+    cdef float qf = xf * <float> (1.0 / alpha)
+    cdef float r = fa_vexpm1f_mul(qf * (0 if qf > 0 else 1), <float> alpha, 0)
+    r = fmaf(qf / 2, xf, xf) if qf > <float> -2.44140625e-4 else r
+    return x if x > 0.0 else r
 
 cdef inline double _celu_grad_f32(double x, double alpha) noexcept nogil:
     return 1.0 if x > 0.0 else _celu_exp_side_f32(x, alpha, 1)

@@ -428,7 +428,7 @@ def test_gelu_float32_mills_seams(fa):
 
 def test_float32_float_arithmetic_seams(fa):
     """The float32 vector loops with FMA compute exp, sigmoid, sigmoid', tanh,
-    tanh', log_sigmoid' and silu in float arithmetic (_vecmath.h: exp as hi + lo
+    tanh', log_sigmoid', silu and selu in float arithmetic (_vecmath.h: exp as hi + lo
     times two powers of two, exact 1 + E, the remainder of one division; <= 0.75
     ULP measured).  Held to 1 ULP, tighter than the float32 bound, at their
     seams: exp's overflow threshold, the start of subnormal results and their
@@ -445,19 +445,18 @@ def test_float32_float_arithmetic_seams(fa):
     rng = np.random.default_rng(11)
     xs += rng.uniform(-130.0, 130.0, 300).astype(dt).tolist()
     xs += rng.uniform(-2.0, 2.0, 300).astype(dt).tolist()
-    for name in ("exponential", "sigmoid", "log_sigmoid", "tanh", "silu"):
+    for name in ("exponential", "sigmoid", "log_sigmoid", "tanh", "silu", "selu"):
         for op in R.OPS:
             _check(fa, C[name], op, "float32", xs, bound=1.0)
 
 
 @pytest.mark.parametrize("name, params, ops", [
-    ("elu", {"alpha": 1.0}, ("grad", "grad2")),
-    ("elu", {"alpha": 0.3}, ("grad", "grad2")),
-    ("elu", {"alpha": 1048576.0}, ("grad", "grad2")),    # the largest alpha on it
-    ("elu", {"alpha": 3e6}, ("grad", "grad2")),          # past it: the double path
-    ("selu", {}, ("grad", "grad2")),
-    ("celu", {"alpha": 1.0}, ("grad", "grad2")),
-    ("celu", {"alpha": 0.25}, ("grad", "grad2")),
+    ("elu", {"alpha": 1.0}, R.OPS),
+    ("elu", {"alpha": 0.3}, R.OPS),
+    ("elu", {"alpha": 1048576.0}, R.OPS),                # the largest alpha on it
+    ("elu", {"alpha": 3e6}, R.OPS),                      # past it: the double path
+    ("celu", {"alpha": 1.0}, R.OPS),
+    ("celu", {"alpha": 0.25}, R.OPS),
     ("softplus", {"beta": 1.0}, ("grad", "grad2")),
     ("softplus", {"beta": 4.0}, ("grad", "grad2")),
     ("softplus", {"beta": 0.5}, ("grad", "grad2")),
@@ -470,10 +469,12 @@ def test_float32_float_arithmetic_parameters(fa, name, params, ops):
     variant for some parameter values (kernels.pxd: _NAME_OP_f32 where
     _NAME_f32_params holds: elu alpha up to 2^20, celu alpha, softplus and swish
     beta powers of two): held to 1 ULP, with both ends of their ranges, at
-    the start of subnormal results, exp's clamp and random points."""
+    expm1's switch to x + x^2/2 (2^-12), the start of subnormal results, exp's
+    clamp and random points."""
     dt = np.float32
     xs = []
-    for v in (0.0, 1e-30, 0.3465736, 10.0, 87.33655, 103.97208, 110.0, 120.0, 130.0):
+    for v in (0.0, 1e-30, 2.0 ** -12, 0.3465736, 10.0, 87.33655, 103.97208, 110.0, 120.0,
+              130.0):
         for sv in (v, -v):
             xs += [float(y) for y in R._neighbours(sv, dt, 2)]
     rng = np.random.default_rng(12)
