@@ -261,36 +261,39 @@ cdef inline double elu_grad2(double x, double alpha) noexcept nogil:
     cdef double r = exp_mul(xn, 0.0, alpha)
     return 0.0 if x > 0.0 else r
 
-cdef inline double selu_fn(double x) noexcept nogil:
+cdef inline float _f32_lo(double hi, double lo) noexcept nogil:
+    """The low float of the float pair <float> hi + this for hi + lo."""
+    return <float> ((hi - <double> <float> hi) + lo)
+
+cdef inline float _exp_side_f32(double x, float ch, float cl) noexcept nogil:
+    """(ch + cl) exp(x) in float arithmetic, for x <= 0 (the other side is
+    selected; the float32 loops of elu, selu and celu)."""
     cdef float xf = <float> x
-    cdef float sah = <float> SELU_SA_HI, sch = <float> SELU_SCALE_HI
-    cdef float sal = <float> ((SELU_SA_HI - <double> sah) + SELU_SA_LO)
-    cdef float scl = <float> ((SELU_SCALE_HI - <double> sch) + SELU_SCALE_LO)
-    cdef float pos = fmaf(sch, xf, scl * xf)
+    return fa_vexpf_mul(xf * (0 if xf > 0 else 1), ch, cl)   # see _expm1_side
+
+cdef inline double selu_fn(double x) noexcept nogil:
+    cdef float xf = <float> x, pos
     if FASTACT_F32_NATIVE:
+        pos = fmaf(<float> SELU_SCALE_HI, xf, _f32_lo(SELU_SCALE_HI, SELU_SCALE_LO) * xf)
         pos = xf if xf > <float> 3.4028234663852886e38 else pos   # inf, not inf - inf
-        return pos if xf > 0 else fa_vexpm1f_mul(xf * (0 if xf > 0 else 1), sah, sal)
+        return pos if xf > 0 else fa_vexpm1f_mul(
+            xf * (0 if xf > 0 else 1), <float> SELU_SA_HI, _f32_lo(SELU_SA_HI, SELU_SA_LO))
     cdef double m = _expm1_side(x)
     cdef double r = fma(SELU_SA_HI, m, SELU_SA_LO * m)
     return fma(SELU_SCALE_HI, x, SELU_SCALE_LO * x) if x > 0.0 else r
 
-cdef inline float _selu_exp_side_f32(double x) noexcept nogil:
-    """scale alpha exp(x) in float arithmetic (x <= 0 used; the float32 loops)."""
-    cdef float xf = <float> x
-    cdef float sah = <float> SELU_SA_HI
-    cdef float sal = <float> ((SELU_SA_HI - <double> sah) + SELU_SA_LO)
-    return fa_vexpf_mul(xf * (0 if xf > 0 else 1), sah, sal)   # see _expm1_side
-
 cdef inline double selu_grad(double x) noexcept nogil:
     if FASTACT_F32_NATIVE:
-        return <float> SELU_SCALE_HI if x > 0.0 else _selu_exp_side_f32(x)
+        return <float> SELU_SCALE_HI if x > 0.0 else _exp_side_f32(
+            x, <float> SELU_SA_HI, _f32_lo(SELU_SA_HI, SELU_SA_LO))
     cdef double xn = 0.0 if x > 0.0 else x
     cdef double r = exp_mul(xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
     return SELU_SCALE_HI if x > 0.0 else r
 
 cdef inline double selu_grad2(double x) noexcept nogil:
     if FASTACT_F32_NATIVE:
-        return 0.0 if x > 0.0 else _selu_exp_side_f32(x)
+        return 0.0 if x > 0.0 else _exp_side_f32(
+            x, <float> SELU_SA_HI, _f32_lo(SELU_SA_HI, SELU_SA_LO))
     cdef double xn = 0.0 if x > 0.0 else x
     cdef double r = exp_mul(xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
     return 0.0 if x > 0.0 else r
@@ -335,29 +338,22 @@ cdef inline double celu_grad2(double x, double alpha) noexcept nogil:
 
 cdef inline bint _is_power_of_two(double v) noexcept nogil:
     cdef int e
-    return frexp(v, &e) == 0.5 or frexp(v, &e) == -0.5
+    return frexp(fabs(v), &e) == 0.5
 
 cdef inline bint _elu_f32_params(double alpha) noexcept nogil:
     # alpha as a float pair (hi + lo: normal floats); alpha exp(-120) underflows
     return FASTACT_F32_NATIVE and (alpha == 0.0 or 7.9e-31 <= fabs(alpha) <= 1048576.0)
 
-cdef inline float _elu_exp_side_f32(double x, double alpha) noexcept nogil:
-    cdef float xf = <float> x
-    cdef float ah = <float> alpha
-    cdef float al = <float> (alpha - <double> ah)
-    return fa_vexpf_mul(xf * (0 if xf > 0 else 1), ah, al)   # see _expm1_side
-
 cdef inline double _elu_fn_f32(double x, double alpha) noexcept nogil:
     cdef float xf = <float> x
-    cdef float ah = <float> alpha
-    cdef float al = <float> (alpha - <double> ah)
-    return x if x > 0.0 else fa_vexpm1f_mul(xf * (0 if xf > 0 else 1), ah, al)
+    return x if x > 0.0 else fa_vexpm1f_mul(
+        xf * (0 if xf > 0 else 1), <float> alpha, _f32_lo(alpha, 0.0))
 
 cdef inline double _elu_grad_f32(double x, double alpha) noexcept nogil:
-    return 1.0 if x > 0.0 else _elu_exp_side_f32(x, alpha)
+    return 1.0 if x > 0.0 else _exp_side_f32(x, <float> alpha, _f32_lo(alpha, 0.0))
 
 cdef inline double _elu_grad2_f32(double x, double alpha) noexcept nogil:
-    return 0.0 if x > 0.0 else _elu_exp_side_f32(x, alpha)
+    return 0.0 if x > 0.0 else _exp_side_f32(x, <float> alpha, _f32_lo(alpha, 0.0))
 
 cdef inline bint _celu_f32_params(double alpha) noexcept nogil:
     # x / alpha exact in float: alpha a power of two; exp(-120) / alpha underflows
@@ -365,8 +361,7 @@ cdef inline bint _celu_f32_params(double alpha) noexcept nogil:
 
 cdef inline float _celu_exp_side_f32(double x, double alpha, float f) noexcept nogil:
     # f exp(x / alpha) for x <= 0 (1 / alpha exact)
-    cdef float qf = <float> x * <float> (1.0 / alpha)
-    return fa_vexpf_mul(qf * (0 if qf > 0 else 1), f, 0)   # see _expm1_side
+    return _exp_side_f32(<float> x * <float> (1.0 / alpha), f, 0)
 
 cdef inline double _celu_fn_f32(double x, double alpha) noexcept nogil:
     # alpha expm1(x / alpha) for x <= 0 (x / alpha exact unless subnormal: below
@@ -429,9 +424,8 @@ cdef inline double log_sigmoid_fn(double x) noexcept nogil:
     return -l if x >= 0.0 else x - l
 
 cdef inline double log_sigmoid_grad(double x) noexcept nogil:
-    cdef float xf = <float> x
     if FASTACT_F32_NATIVE:
-        return fa_vsigmoidf_mul(-xf, 1)
+        return fa_vsigmoidf_mul(-<float> x, 1)
     return logistic(-x, 0.0)
 
 cdef inline double log_sigmoid_grad2(double x) noexcept nogil:
@@ -446,9 +440,8 @@ cdef inline double tanh_fn(double x) noexcept nogil:
 
 cdef inline double tanh_grad(double x) noexcept nogil:
     # sech(x)^2 = 4 sigmoid'(2x); 2x is exact.  1 - tanh^2 would be 0 from x = 19.
-    cdef float xf = <float> x
     if FASTACT_F32_NATIVE:
-        return fa_vsigmoidf_d1(2 * xf, 4)   # integer literals: float arithmetic
+        return fa_vsigmoidf_d1(2 * <float> x, 4)   # integer literals: float arithmetic
     return logistic_d1(2.0 * x, 0.0, 4.0)
 
 cdef inline double tanh_grad2(double x) noexcept nogil:
@@ -684,7 +677,7 @@ cdef inline double swish_grad2(double x, double beta) noexcept nogil:
 # silu = swish with beta = 1 (its own kernel, so that the constant folds).
 cdef inline double silu_fn(double x) noexcept nogil:
     if FASTACT_F32_NATIVE:
-        return fa_vsigmoidf_mul(<float> x, <float> x)
+        return _swish_fn_f32(x, 1.0)
     return swish_fn(x, 1.0)
 
 cdef inline double silu_grad(double x) noexcept nogil:
