@@ -25,8 +25,8 @@ from libc.math cimport copysign, fabs, frexp
 
 from fastact._math cimport (
     DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_F32_NATIVE, FASTACT_FLOAT32, FASTACT_USE_EXT, TAIL_SCALE,
-    TAIL_SHIFT_HI, TAIL_SHIFT_LO, div_dd, exp_dd, exp_mul, logistic, logistic_d1, logistic_d2, logistic_mul,
-    mul_exp, two_prod_lo, two_sum_lo,
+    TAIL_SHIFT_HI, TAIL_SHIFT_LO, div_dd, exp_dd, exp_mul, logistic, logistic_d1, logistic_d1_tail,
+    logistic_d2, logistic_mul, mul_exp, two_prod_lo, two_sum_lo,
 )
 from fastact._math cimport (
     fa_atan as atan, fa_exp as exp, fa_exp_expm1 as exp_expm1,
@@ -489,16 +489,7 @@ cdef inline double softplus_grad(double x, double beta) noexcept nogil:
 cdef inline double softplus_grad2(double x, double beta) noexcept nogil:
     cdef double p = beta * x
     cdef double pl = two_prod_lo(beta, x, p)
-    cdef double r = logistic_d1(p, pl, beta)
-    # float64: beyond |p| = 700, beta sigmoid'(p) = beta exp(-|p + pl|) to
-    # 1e-304, from exp_mul, which rounds once.  logistic_d1 multiplies an exp
-    # already rounded to a subnormal by beta, and its rounding error with it
-    # (the vector modules: 40 ULP with beta = 100).  Not for float32 results:
-    # a float32 x with |beta x| > 700 makes beta exp(-|beta x|) < 1e-200.
-    cdef double a = fabs(p)
-    if FASTACT_FLOAT32:
-        return r
-    return exp_mul(-a, -pl if p >= 0.0 else pl, beta) if a > 700.0 else r
+    return logistic_d1_tail(p, pl, beta)
 
 
 # ---------------------------------------------------------------- swish, silu, mish
