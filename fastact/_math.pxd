@@ -107,6 +107,7 @@ cdef extern from * nogil:
     #define fa_vtanhf(x) (x)
     #define fa_vexpf_mul(x, ch, cl) (x)
     #define fa_vexpm1f_mul(x, ch, cl) (x)
+    #define fa_two_sumf_lo(a, b, s) (0.0f)
     #endif
     #endif
     """
@@ -138,6 +139,7 @@ cdef extern from * nogil:
     float fa_vtanhf(float)
     float fa_vexpf_mul(float x, float ch, float cl)    # (ch + cl) exp(x), x <= 0
     float fa_vexpm1f_mul(float x, float ch, float cl)  # (ch + cl) expm1(x), x <= 0
+    float fa_two_sumf_lo(float a, float b, float s)    # a + b - s, s = fl(a + b)
     float fmaf(float, float, float)             # one instruction where F32_NATIVE
 
 

@@ -21,7 +21,7 @@ Conventions (the same as the Python API):
   amplifies rounding errors (see ``fastact/_math.pxd``).
 """
 
-from libc.math cimport copysign, fabs, frexp
+from libc.math cimport copysign, fabs, fabsf, frexp
 
 from fastact._math cimport (
     DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_F32_NATIVE, FASTACT_FLOAT32, FASTACT_USE_EXT, TAIL_SCALE,
@@ -32,7 +32,8 @@ from fastact._math cimport (
     fa_atan as atan, fa_exp as exp, fa_exp_expm1 as exp_expm1,
     fa_expm1 as expm1, fa_fma as fma,
     fa_log1p as log1p, fa_log1p_hl as log1p_hl, fa_tanh as tanh,
-    fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_mul, fa_vtanhf, fmaf,
+    fa_two_sumf_lo, fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_mul,
+    fa_vtanhf, fmaf,
 )
 
 cdef extern from "<math.h>" nogil:
@@ -202,7 +203,21 @@ cdef inline double hardsigmoid_grad(double x, double half_width) noexcept nogil:
 cdef inline double hardsigmoid_grad2(double x, double half_width) noexcept nogil:
     return x if x != x else 0.0
 
+cdef inline float _div6_f32(float s, float sl) noexcept nogil:
+    """(s + sl) / 6 rounded about once: s times the rounded 1 / 6, corrected by
+    the exact remainder (fmaf)."""
+    cdef float q = s * <float> (1.0 / 6.0)
+    return fmaf(fmaf(-q, 6, s) + sl, <float> (1.0 / 6.0), q)
+
 cdef inline double hardswish_fn(double x) noexcept nogil:
+    cdef float xf = <float> x, t, q
+    if FASTACT_F32_NATIVE:
+        # x (x + 3) as an exact pair (x + 3 by 2Sum, the product by fmaf); then / 6
+        t = xf + <float> 3
+        q = _div6_f32(xf * t, fmaf(xf, t, -(xf * t)) + xf * fa_two_sumf_lo(xf, 3, t))
+        q = xf if xf == 0 else q                 # -0
+        q = xf if xf >= <float> 3 else q         # also inf (q is NaN there)
+        return 0 if xf <= <float> -3 else q
     if x <= -3.0:
         return 0.0
     if x >= 3.0:
@@ -210,6 +225,13 @@ cdef inline double hardswish_fn(double x) noexcept nogil:
     return x * (x + 3.0) / 6.0
 
 cdef inline double hardswish_grad(double x) noexcept nogil:
+    cdef float xf = <float> x, t, q
+    if FASTACT_F32_NATIVE:
+        t = <float> 2 * xf + <float> 3           # 2 x exact; + 3 by 2Sum
+        q = _div6_f32(t, fa_two_sumf_lo(<float> 2 * xf, 3, t))
+        q = 1 if xf > <float> 3 else q
+        q = 0 if xf <= <float> -3 else q
+        return xf if xf != xf else q
     if x != x:
         return x
     if x <= -3.0:
@@ -269,15 +291,16 @@ cdef inline float _exp_side_f32(double x, float ch, float cl) noexcept nogil:
     """(ch + cl) exp(x) in float arithmetic, for x <= 0 (the other side is
     selected; the float32 loops of elu, selu and celu)."""
     cdef float xf = <float> x
-    return fa_vexpf_mul(xf * (0 if xf > 0 else 1), ch, cl)   # see _expm1_side
+    return fa_vexpf_mul(xf * (<float> 0 if xf > <float> 0 else <float> 1), ch, cl)   # see _expm1_side
 
 cdef inline double selu_fn(double x) noexcept nogil:
     cdef float xf = <float> x, pos
     if FASTACT_F32_NATIVE:
         pos = fmaf(<float> SELU_SCALE_HI, xf, _f32_lo(SELU_SCALE_HI, SELU_SCALE_LO) * xf)
         pos = xf if xf > <float> 3.4028234663852886e38 else pos   # inf, not inf - inf
-        return pos if xf > 0 else fa_vexpm1f_mul(
-            xf * (0 if xf > 0 else 1), <float> SELU_SA_HI, _f32_lo(SELU_SA_HI, SELU_SA_LO))
+        return pos if xf > <float> 0 else fa_vexpm1f_mul(
+            xf * (<float> 0 if xf > <float> 0 else <float> 1), <float> SELU_SA_HI,
+            _f32_lo(SELU_SA_HI, SELU_SA_LO))
     cdef double m = _expm1_side(x)
     cdef double r = fma(SELU_SA_HI, m, SELU_SA_LO * m)
     return fma(SELU_SCALE_HI, x, SELU_SCALE_LO * x) if x > 0.0 else r
@@ -340,6 +363,65 @@ cdef inline bint _is_power_of_two(double v) noexcept nogil:
     cdef int e
     return frexp(fabs(v), &e) == 0.5
 
+cdef inline bint _is_float(double v) noexcept nogil:
+    return <double> <float> v == v          # not NaN
+
+# leaky_relu (and prelu): alpha x from alpha as a float pair, rounded once
+# where the result is normal (a subnormal result may round twice: <= 1 ULP).
+cdef inline bint _leaky_relu_f32_params(double alpha) noexcept nogil:
+    return FASTACT_F32_NATIVE and (alpha == 0.0 or 8.7e-19 <= fabs(alpha) <= 1.1e18)
+
+cdef inline double _leaky_relu_fn_f32(double x, double alpha) noexcept nogil:
+    cdef float xf = <float> x
+    cdef float r = fmaf(<float> alpha, xf, _f32_lo(alpha, 0.0) * xf)
+    # -inf (not inf - inf) and -0 (the sign of alpha * -0, whatever alpha's low part)
+    r = <float> alpha * xf if (xf < -3.4028234663852886e38) | (xf == 0) else r
+    r = 0 if alpha == 0.0 else r                                     # not 0 * -inf
+    return xf if (xf > <float> 0) | (xf != xf) else r
+
+cdef inline double _leaky_relu_grad_f32(double x, double alpha) noexcept nogil:
+    cdef float xf = <float> x
+    cdef float r = 1 if xf > <float> 0 else <float> alpha
+    return xf if xf != xf else r
+
+cdef inline double _leaky_relu_grad_alpha_f32(double x, double alpha) noexcept nogil:
+    cdef float xf = <float> x
+    return 0 if xf > <float> 0 else xf
+
+# hardtanh with bounds that are floats: float comparisons and results are exact.
+cdef inline bint _hardtanh_f32_params(double min_val, double max_val) noexcept nogil:
+    return _is_float(min_val) and _is_float(max_val)
+
+cdef inline double _hardtanh_fn_f32(double x, double min_val, double max_val) noexcept nogil:
+    cdef float xf = <float> x, lo = <float> min_val, hi = <float> max_val
+    cdef float r = hi if xf >= hi else xf    # NaN falls through
+    return lo if xf <= lo else r
+
+cdef inline double _hardtanh_grad_f32(double x, double min_val, double max_val) noexcept nogil:
+    cdef float xf = <float> x
+    cdef float r = 1 if (xf > <float> min_val) & (xf <= <float> max_val) else 0
+    return xf if xf != xf else r
+
+# hardsigmoid with h a float (2 h and 1 / (2 h) normal): (x + h) / (2 h) from
+# x + h as an exact pair, times the rounded 1 / (2 h), corrected by the exact
+# remainder.
+cdef inline bint _hardsigmoid_f32_params(double half_width) noexcept nogil:
+    return FASTACT_F32_NATIVE and _is_float(half_width) and 7.9e-31 <= half_width <= 1.2e30
+
+cdef inline double _hardsigmoid_fn_f32(double x, double half_width) noexcept nogil:
+    cdef float xf = <float> x, h = <float> half_width
+    cdef float ih = <float> (0.5 / half_width)
+    cdef float t = xf + h
+    cdef float q = t * ih
+    q = fmaf(fmaf(-q, <float> 2 * h, t) + fa_two_sumf_lo(xf, h, t), ih, q)
+    q = 1 if xf >= h else q                  # also inf (q is NaN there)
+    return 0 if xf <= -h else q
+
+cdef inline double _hardsigmoid_grad_f32(double x, double half_width) noexcept nogil:
+    cdef float xf = <float> x, h = <float> half_width
+    cdef float r = <float> (0.5 / half_width) if (xf > -h) & (xf <= h) else 0
+    return xf if xf != xf else r
+
 cdef inline bint _elu_f32_params(double alpha) noexcept nogil:
     # alpha as a float pair (hi + lo: normal floats); alpha exp(-120) underflows
     return FASTACT_F32_NATIVE and (alpha == 0.0 or 7.9e-31 <= fabs(alpha) <= 1048576.0)
@@ -347,7 +429,7 @@ cdef inline bint _elu_f32_params(double alpha) noexcept nogil:
 cdef inline double _elu_fn_f32(double x, double alpha) noexcept nogil:
     cdef float xf = <float> x
     return x if x > 0.0 else fa_vexpm1f_mul(
-        xf * (0 if xf > 0 else 1), <float> alpha, _f32_lo(alpha, 0.0))
+        xf * (<float> 0 if xf > <float> 0 else <float> 1), <float> alpha, _f32_lo(alpha, 0.0))
 
 cdef inline double _elu_grad_f32(double x, double alpha) noexcept nogil:
     return 1.0 if x > 0.0 else _exp_side_f32(x, <float> alpha, _f32_lo(alpha, 0.0))
@@ -368,8 +450,8 @@ cdef inline double _celu_fn_f32(double x, double alpha) noexcept nogil:
     # |x / alpha| = 2^-12, x + x (x / alpha) / 2 from x itself)
     cdef float xf = <float> x
     cdef float qf = xf * <float> (1.0 / alpha)
-    cdef float r = fa_vexpm1f_mul(qf * (0 if qf > 0 else 1), <float> alpha, 0)
-    r = fmaf(qf / 2, xf, xf) if qf > <float> -2.44140625e-4 else r
+    cdef float r = fa_vexpm1f_mul(qf * (<float> 0 if qf > <float> 0 else <float> 1), <float> alpha, 0)
+    r = fmaf(qf / <float> 2, xf, xf) if qf > <float> -2.44140625e-4 else r
     return x if x > 0.0 else r
 
 cdef inline double _celu_grad_f32(double x, double alpha) noexcept nogil:
@@ -441,7 +523,7 @@ cdef inline double tanh_fn(double x) noexcept nogil:
 cdef inline double tanh_grad(double x) noexcept nogil:
     # sech(x)^2 = 4 sigmoid'(2x); 2x is exact.  1 - tanh^2 would be 0 from x = 19.
     if FASTACT_F32_NATIVE:
-        return fa_vsigmoidf_d1(2 * <float> x, 4)   # integer literals: float arithmetic
+        return fa_vsigmoidf_d1(<float> 2 * <float> x, 4)
     return logistic_d1(2.0 * x, 0.0, 4.0)
 
 cdef inline double tanh_grad2(double x) noexcept nogil:
@@ -1341,8 +1423,27 @@ cdef inline double _softplus_ext(double x, double beta) noexcept nogil:
 cdef inline double arctan_fn(double x) noexcept nogil:
     return atan(x)
 
+cdef inline float _arctan_grad_f32(float x, float* lo) noexcept nogil:
+    """1 / (1 + x^2) = return + lo[0] in float arithmetic (the float32 vector
+    modules with FMA), from one reciprocal with its remainder: of 1 + x^2 (an
+    exact pair), or beyond |x| = 2^60, where x^2 nears overflow and x^-2 <
+    2^-120 of 1, of x, squared as a pair."""
+    cdef float s = x * x, rem
+    cdef bint big = fabsf(x) > <float> 1.152921504606847e18
+    cdef float d = <float> 1 + s
+    cdef float dl = fa_two_sumf_lo(1, s, d) + fmaf(x, x, -s)
+    cdef float u = _recip_f32(x if big else d, <float> 0 if big else dl, &rem)
+    cdef float uu = u * u
+    cdef float g = uu if big else u
+    cdef float gl = fmaf(u, u, -uu) + <float> 2 * rem * uu if big else u * rem
+    lo[0] = <float> 0 if fabsf(x) > <float> 3.4028234663852886e38 else gl   # inf: not NaN
+    return g
+
 cdef inline double arctan_grad(double x) noexcept nogil:
     cdef double s, sl, d, dl, r
+    cdef float gl
+    if FASTACT_F32_NATIVE:
+        return _arctan_grad_f32(<float> x, &gl) + gl
     if fabs(x) > 1e150:
         r = 1.0 / x                          # 1 / (1 + x^2) = r^2 here
         return r * r
@@ -1355,6 +1456,17 @@ cdef inline double arctan_grad(double x) noexcept nogil:
 
 cdef inline double arctan_grad2(double x) noexcept nogil:
     cdef double r, g
+    cdef float xf, gh, gl, p, pl
+    if FASTACT_F32_NATIVE:
+        # -2 x g^2, g = 1 / (1 + x^2) as a pair, rounded once (-2 inside the
+        # fmaf: doubling a rounded subnormal would double its error)
+        xf = <float> x
+        gh = _arctan_grad_f32(xf, &gl)
+        p = xf * gh
+        pl = fmaf(xf, gh, -p) + xf * gl
+        p = fmaf(<float> -2 * p, gh, <float> -2 * fmaf(p, gl, pl * gh))
+        pl = <float> -0.0 if xf > <float> 0 else <float> 0                 # the limits at +-inf
+        return pl if fabsf(xf) > <float> 3.4028234663852886e38 else p
     if fabs(x) > 1e100:
         r = 1.0 / x                          # -2x / (1 + x^2)^2 = -2 r^3 here
         return (-2.0 * r * r) * r
@@ -1378,9 +1490,39 @@ cdef inline double _one_plus_abs_pow(double x, int k) noexcept nogil:
     g = 1.0 / (d * d) if k == 2 else 1.0 / (d * d * d)
     return fma(-k * g, dl / d, g)
 
+cdef inline float _recip_f32(float d, float dl, float* rem) noexcept nogil:
+    """u = fl(1 / d) and rem with 1 / (d + dl) = u (1 + rem), to ~2^-46."""
+    cdef float u = <float> 1 / d
+    rem[0] = fmaf(-u, d, 1) - u * dl
+    return u
+
+cdef inline float _one_plus_abs_pow_f32(double x, int k) noexcept nogil:
+    """(1 + |x|)^-k for k = 2, 3 in float arithmetic (the float32 vector
+    modules with FMA): 1 + |x| as an exact pair, one reciprocal with its
+    remainder, u^k as a pair; about one rounding."""
+    cdef float a = fabsf(<float> x), rem, t, tl
+    cdef float d = <float> 1 + a
+    cdef float u = _recip_f32(d, fa_two_sumf_lo(1, a, d), &rem)
+    cdef float uu = u * u
+    cdef float uul = fmaf(u, u, -uu)
+    if k == 3:
+        t = uu * u
+        tl = fmaf(uu, u, -t) + uul * u
+    else:
+        t = uu
+        tl = uul
+    t = fmaf(k * rem, t, tl) + t
+    return <float> 0 if a > <float> 3.4028234663852886e38 else t   # inf: not NaN (inf - inf)
+
 cdef inline double softsign_grad(double x) noexcept nogil:
+    if FASTACT_F32_NATIVE:
+        return _one_plus_abs_pow_f32(x, 2)
     return _one_plus_abs_pow(x, 2)
 
 cdef inline double softsign_grad2(double x) noexcept nogil:
+    cdef float gf
+    if FASTACT_F32_NATIVE:
+        gf = <float> 2 * _one_plus_abs_pow_f32(x, 3)
+        return -gf if <float> x > <float> 0 else gf
     cdef double g = 2.0 * _one_plus_abs_pow(x, 3)
     return -g if x > 0.0 else g             # softsign''(0) = +2: left-hand

@@ -486,6 +486,45 @@ def test_float32_float_arithmetic_parameters(fa, name, params, ops):
         _check(fa, cfg, op, "float32", xs, bound=1.0)
 
 
+@pytest.mark.parametrize("name, params, ops, kinks", [
+    ("hardsigmoid", {}, ("fn", "grad"), (3.0,)),
+    ("hardswish", {}, ("fn", "grad"), (3.0,)),
+    ("leaky_relu", {}, ("fn", "grad"), ()),
+    ("prelu", {}, ("fn", "grad", "grad_weight"), ()),
+    ("leaky_relu", {"negative_slope": 0.2}, ("fn", "grad"), ()),
+    ("leaky_relu", {"negative_slope": 0.0}, ("fn", "grad"), ()),     # not on the float path
+    ("hardtanh", {}, ("fn", "grad"), (1.0,)),
+    ("hardtanh", {"min_val": -0.1, "max_val": 0.3}, ("fn", "grad"), (0.1, 0.3)),
+    ("softsign", {}, ("grad", "grad2"), ()),
+    ("arctan", {}, ("grad", "grad2"), ()),
+])
+def test_float32_float_arithmetic_rational(fa, name, params, ops, kinks):
+    """The float32 loops with FMA compute the rational ops in float arithmetic
+    (kernels.pxd: hardsigmoid and hardswish as an exact sum times a rounded 1 / 6
+    or 1 / (2 h), corrected by the exact remainder; leaky_relu with alpha as a
+    float pair; softsign' and arctan' from one reciprocal with its remainder; the
+    ops with a parameter through the parameter variants, where it is a float).
+    Held to 0.75 ULP where the result is normal (beyond 2^-120) and to 1.1 ULP
+    below, where the low parts of the corrections underflow (a product's
+    rounding and the subnormal result's: measured <= 1.07), at the kinks, at
+    the switch to 1 / x (|x| = 2^60), near overflow and at random points."""
+    dt = np.float32
+    xs = []
+    for v in (0.0, 1e-30, 1e-40, 0.5, 2.0 ** 20, 2.0 ** 42, 2.0 ** 60, 2.0 ** 63, 1e38) + kinks:
+        for sv in (v, -v):
+            xs += [float(y) for y in R._neighbours(sv, dt, 2)]
+    rng = np.random.default_rng(13)
+    xs += rng.uniform(-6.0, 6.0, 400).astype(dt).tolist()
+    xs += (np.exp2(rng.uniform(-20.0, 127.0, 300)) * rng.choice([-1, 1], 300)).astype(dt).tolist()
+    label = f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})"
+    cfg = R.Config(label, name, params)
+    for op in ops:
+        m = _check(fa, cfg, op, "float32", xs, bound=1.1)
+        normal = np.abs(m.ys.astype(np.float64)) >= 2.0 ** -120
+        bad = np.nonzero(normal & ~(m.errs <= 0.75))[0]
+        assert len(bad) == 0, _fmt_failures(m, 0.75, bad)
+
+
 def test_softplus_float64_beta_not_a_power_of_two(fa):
     """float64 softplus(x, beta) = log1p(exp(beta x)) / beta for x < 0: with exp
     and the quotient rounded apart it was up to 2.5 ULP off for beta = 10 (the
