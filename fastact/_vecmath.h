@@ -478,6 +478,35 @@ static inline float fa_vsigmoidf_d1(float p, float f)
     return p != p ? p : r;
 }
 
+/* f * sigmoid''(p) = -sign(p) f E (1 - E) / (1 + E)^3, E = exp(-|p|), for f a
+ * power of two up to 8 (sigmoid'': 1, tanh''(x) = 8 sigmoid''(2x)).  exp's
+ * precise parts, so that 1 - E keeps its relative accuracy near p = 0 (the
+ * parts' error scales with r^2 there); 1 - E by 2Sum (exact for E >= 1/2), the
+ * products as exact pairs, one reciprocal with its remainder. */
+static inline float fa_vsigmoidf_d2(float p, float f)
+{
+    float lo, s1, s2, h = fa_vexpf_parts_(-fabsf(p), &lo, &s1, &s2, 1);
+    float e = (h * s1) * s2, el = (lo * s1) * s2;
+    float t = 1.0f + e;
+    float tl = ((1.0f - t) + e) + el;                         /* Fast2Sum: 1 >= E */
+    float u = 1.0f / t;
+    float rem = fmaf(-u, t, 1.0f) - u * tl;                   /* 1 / (1 + E) = u (1 + rem) */
+    float mh = 1.0f - e;
+    float ml = fa_two_sumf_lo(1.0f, -e, mh) - el;             /* 1 - E = mh + ml */
+    float nh = h * mh;                                        /* E (1 - E) / S = nh + nl */
+    float nl = fmaf(h, mh, -nh) + (h * ml + lo * mh);
+    float uu = u * u, uul = fmaf(u, u, -uu);
+    float u3 = uu * u, u3l = fmaf(uu, u, -u3) + uul * u;      /* u^3 = u3 + u3l */
+    float fn = f * nh;
+    float r = fmaf(fn, u3, fn * fmaf(3.0f * rem, u3, u3l) + (f * nl) * u3);
+    r = (r * s1) * s2;
+    r = p > 0.0f ? -r : r;
+    /* below |p| = 2^-12, -p f / 8 to p^2 / 3 relative (1 - E has too few bits
+     * left in its high part there) */
+    r = fabsf(p) < 2.44140625e-4f ? -p * (0.125f * f) : r;
+    return p != p ? p : r;
+}
+
 /* tanh(x) = n / d, with m = expm1(-2|x|) = E - 1:  n = -m, d = 2 + m below
  * |x| = 0.34 (E >= 1/2: m = hS - 1 is exact), n = 1 - E, d = 1 + E above; both
  * carried as hi + lo pairs, then one reciprocal with its remainder. */

@@ -32,7 +32,8 @@ from fastact._math cimport (
     fa_atan as atan, fa_exp as exp, fa_exp_expm1 as exp_expm1,
     fa_expm1 as expm1, fa_fma as fma,
     fa_log1p as log1p, fa_log1p_hl as log1p_hl, fa_tanh as tanh,
-    fa_two_sumf_lo, fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_mul,
+    fa_two_sumf_lo, fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_d2,
+    fa_vsigmoidf_mul,
     fa_vtanhf, fmaf,
 )
 
@@ -497,6 +498,8 @@ cdef inline double sigmoid_grad(double x) noexcept nogil:
     return logistic_d1(x, 0.0, 1.0)
 
 cdef inline double sigmoid_grad2(double x) noexcept nogil:
+    if FASTACT_F32_NATIVE:
+        return fa_vsigmoidf_d2(<float> x, 1)
     return logistic_d2(x, 0.0, 1.0)
 
 cdef inline double log_sigmoid_fn(double x) noexcept nogil:
@@ -527,6 +530,8 @@ cdef inline double tanh_grad(double x) noexcept nogil:
     return logistic_d1(2.0 * x, 0.0, 4.0)
 
 cdef inline double tanh_grad2(double x) noexcept nogil:
+    if FASTACT_F32_NATIVE:
+        return fa_vsigmoidf_d2(<float> 2 * <float> x, 8)
     return logistic_d2(2.0 * x, 0.0, 8.0)
 
 cdef inline double softplus_fn(double x, double beta) noexcept nogil:

@@ -427,17 +427,18 @@ def test_gelu_float32_mills_seams(fa):
 
 
 def test_float32_float_arithmetic_seams(fa):
-    """The float32 vector loops with FMA compute exp, sigmoid, sigmoid', tanh,
-    tanh', log_sigmoid', silu and selu in float arithmetic (_vecmath.h: exp as hi + lo
-    times two powers of two, exact 1 + E, the remainder of one division; <= 0.75
-    ULP measured).  Held to 1 ULP, tighter than the float32 bound, at their
-    seams: exp's overflow threshold, the start of subnormal results and their
-    underflow to 0, the argument clamp at -120, the reduction's switches
-    ((k + 1/2) ln 2), tanh's switch at |x| = 0.34 and its x = tanh x cutoff
-    2^-13, the normal range of tanh', and random points."""
+    """The float32 vector loops with FMA compute exp, sigmoid and its two
+    derivatives, tanh and its two derivatives, log_sigmoid', silu and selu in
+    float arithmetic (_vecmath.h: exp as hi + lo times two powers of two, exact
+    1 + E, the remainder of one division; <= 0.75 ULP measured).  Held to 1 ULP,
+    tighter than the float32 bound, at their seams: exp's overflow threshold,
+    the start of subnormal results and their underflow to 0, the argument clamp
+    at -120, the reduction's switches ((k + 1/2) ln 2), tanh's switch at
+    |x| = 0.34 and its x = tanh x cutoff 2^-13, the second derivatives' switch
+    to -p / 8 below |p| = 2^-12, the normal range of tanh', and random points."""
     dt = np.float32
-    seams = [0.0, 1e-30, 2.0 ** -13, 0.34, 0.3465736, 1.0397208, 9.0, 16.6, 44.0,
-             87.33655, 88.72284, 103.97208, 110.0, 120.0]
+    seams = [0.0, 1e-30, 2.0 ** -13, 2.0 ** -12, 0.34, 0.3465736, 1.0397208, 9.0, 16.6,
+             44.0, 87.33655, 88.72284, 103.97208, 110.0, 120.0]
     xs = []
     for v in seams:
         for sv in (v, -v):
