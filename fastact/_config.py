@@ -146,6 +146,8 @@ def show_config(file=None):
         "version": fastact.__version__,
         "openmp": _loops.openmp_enabled(),
         "simd": _simd.LEVEL,
+        "float32_arithmetic": ("float" if getattr(_simd.FLOAT32_LOOPS, "FLOAT_ARITHMETIC", False)
+                               else "double"),
         "num_threads": num_threads(),
         "dask_threads": dask_threads(),
         "parallel_threshold": _loops.PARALLEL_THRESHOLD,
@@ -161,6 +163,8 @@ def show_config(file=None):
         f"  threads per Dask task: {info['dask_threads'] or 'as outside Dask'}",
         f"  SIMD: {info['simd']}  (float32 loops; float64 for the kernels of "
         f"_spec.VECTOR_FLOAT64 at avx2/avx512; FASTACT_SIMD caps it)",
+        f"  float32 kernels computed in: {info['float32_arithmetic']}  (float where the "
+        f"level has FMA: twice the lanes)",
         "  serial below: {} to {} elements, per op (fastact/_thresholds.py)".format(
             *info["thread_thresholds"]),
     ]

@@ -12,6 +12,7 @@ are held to the float64 ULP bounds against mpmath at every such level.
 
 import importlib.util
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ import sys
 import numpy as np
 import pytest
 
+import fastact
 from fastact import _loops, _simd
 from fastact._spec import KERNELS, kernel_ops
 
@@ -101,9 +103,9 @@ def test_threaded_equals_serial(level):
         assert np.array_equal(serial, threaded), name
 
 
-def _config_in_subprocess(level):
+def _config_in_subprocess(level, key="simd"):
     env = dict(os.environ, FASTACT_SIMD=level)
-    code = "import fastact; print(fastact.show_config(file=open('/dev/null', 'w'))['simd'])"
+    code = f"import fastact; print(fastact.show_config(file=open('/dev/null', 'w'))[{key!r}])"
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, check=True).stdout.strip()
 
@@ -114,6 +116,24 @@ def test_env_variable_caps_the_level():
         assert _config_in_subprocess(level) == level
     if LEVELS:
         assert _simd.LEVEL == LEVELS[-1] or os.environ.get("FASTACT_SIMD")
+
+
+def test_float_arithmetic_where_the_level_has_fma():
+    """The float32 kernels with a float-arithmetic form use it exactly where the
+    module was built with FMA (AVX2, AVX-512; aarch64): a build that lost the
+    flag would pass every accuracy test on the double path, only slower.  The
+    scalar loops and the baseline x86-64 module compute in double; show_config
+    reports the chosen module's arithmetic."""
+    assert _simd.module("none").FLOAT_ARITHMETIC is False
+    for level in LEVELS:
+        expected = level != "baseline" or platform.machine().lower() in ("aarch64", "arm64")
+        assert _simd.module(level).FLOAT_ARITHMETIC is expected, level
+    reported = fastact.show_config(file=open(os.devnull, "w"))["float32_arithmetic"]
+    chosen = _simd.module(_simd.LEVEL).FLOAT_ARITHMETIC
+    assert reported == ("float" if chosen else "double")
+    if "avx2" in LEVELS:
+        assert _config_in_subprocess("avx2", "float32_arithmetic") == "float"
+    assert _config_in_subprocess("none", "float32_arithmetic") == "double"
 
 
 def test_bad_env_variable_is_a_clear_error():
