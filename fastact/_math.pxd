@@ -105,6 +105,7 @@ cdef extern from * nogil:
     #define fa_vsigmoidf_mul(p, f) (p)
     #define fa_vsigmoidf_d1(p, f) (p)
     #define fa_vsigmoidf_d2(p, f) (p)
+    #define fa_vsiluf_d1(x) (x)
     #define fa_vtanhf(x) (x)
     #define fa_vexpf_mul(x, ch, cl) (x)
     #define fa_vexpm1f_mul(x, ch, cl) (x)
@@ -138,6 +139,7 @@ cdef extern from * nogil:
     float fa_vsigmoidf_mul(float p, float f)    # f sigmoid(p), f = 1 or p
     float fa_vsigmoidf_d1(float p, float f)     # f sigmoid'(p)
     float fa_vsigmoidf_d2(float p, float f)     # f sigmoid''(p), f = 1 or 8
+    float fa_vsiluf_d1(float x)                 # silu'(x)
     float fa_vtanhf(float)
     float fa_vexpf_mul(float x, float ch, float cl)    # (ch + cl) exp(x), x <= 0
     float fa_vexpm1f_mul(float x, float ch, float cl)  # (ch + cl) expm1(x), x <= 0

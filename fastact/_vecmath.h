@@ -333,6 +333,14 @@ static inline double fa_vatan(double x)
 #if defined(FASTACT_FLOAT32_MATH) && (defined(__FMA__) || defined(__aarch64__) || defined(_M_ARM64))
 #define FASTACT_F32_NATIVE 1
 
+#if defined(__GNUC__) || defined(__clang__)
+#define FA_ALWAYS_INLINE static inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define FA_ALWAYS_INLINE static __forceinline
+#else
+#define FA_ALWAYS_INLINE static inline
+#endif
+
 static inline uint32_t fa_asuintf(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
 static inline float fa_asfloat(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 
@@ -505,6 +513,48 @@ static inline float fa_vsigmoidf_d2(float p, float f)
      * left in its high part there) */
     r = fabsf(p) < 2.44140625e-4f ? -p * (0.125f * f) : r;
     return p != p ? p : r;
+}
+
+/* silu'(x) = sigmoid(x) (1 + x (1 - sigmoid(x))) in float arithmetic.  With
+ * E = exp(-|x|) (hi + lo) and u = 1 / (1 + E) (one reciprocal, remainder rem):
+ * x >= 0: u (1 + g), g = x E u (no cancellation); x < 0: E u q, q = 1 + x u,
+ * which cancels next to the zero x0 = -1.2785: x u and 1 + x u as exact pairs,
+ * and within 2^-5 of x0 (where the error of E would show) the Taylor series
+ * about x0 to d^5, d = x - x0 from x0 as a sum of three floats (mpmath at 60
+ * digits).  Large (GCC would not inline it: the loop would not vectorize). */
+FA_ALWAYS_INLINE float fa_vsiluf_d1(float x)
+{
+    float lo, s1, s2, h = fa_vexpf_parts_(-fabsf(x), &lo, &s1, &s2, 1);
+    float e = (h * s1) * s2, el = (lo * s1) * s2;
+    float t = 1.0f + e;
+    float tl = ((1.0f - t) + e) + el;                         /* Fast2Sum: 1 >= E */
+    float u = 1.0f / t;
+    float rem = fmaf(-u, t, 1.0f) - u * tl;                   /* 1 / (1 + E) = u (1 + rem) */
+    /* x >= 0 */
+    float xe = x * e, xel = fmaf(x, e, -xe) + x * el;
+    float g = xe * u, gl = fmaf(xe, u, -g) + xel * u;         /* g = x E u, pair */
+    float pos = fmaf(u, g + (gl + fmaf(2.0f * rem, g, rem)), u);   /* U (1 + g U / u), U = u (1 + rem) */
+    /* x < 0: E u (1 + x u (1 + rem)) */
+    float xu = x * u, xul = fmaf(x, u, -xu) + xu * rem;
+    float qh = 1.0f + xu, ql = fa_two_sumf_lo(1.0f, xu, qh) + xul;
+    float hu = h * u;                                         /* E u / S, pair */
+    float hul = fmaf(h, u, -hu) + (lo * u + hu * rem);
+    float neg = fmaf(hu, qh, hu * ql + hul * qh);
+    neg = (neg * s1) * s2;
+    /* near x0 */
+    float a0 = x + 1.27846456f;                               /* exact (Sterbenz) */
+    float dh = a0 - 1.29792825e-08f;
+    float dl = fa_two_sumf_lo(a0, -1.29792825e-08f, dh) - 1.13e-16f;
+    float p = -0.0066065891f;
+    p = fmaf(p, dh, -0.015222655f);
+    p = fmaf(p, dh, 0.018874814f);
+    p = fmaf(p, dh, 0.14664880f);
+    float near = fmaf(0.21781171f, dh, fmaf(0.21781171f, dl, 2.0378543e-09f * dh) + dh * dh * p);
+    float r = x < 0.0f ? neg : pos;
+    r = fabsf(dh) < 0.03125f ? near : r;
+    r = x > 120.0f ? 1.0f : r;                                /* the limits (inf * 0 beyond) */
+    r = x < -120.0f ? -0.0f : r;
+    return x != x ? x : r;
 }
 
 /* tanh(x) = n / d, with m = expm1(-2|x|) = E - 1:  n = -m, d = 2 + m below

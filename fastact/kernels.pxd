@@ -33,7 +33,7 @@ from fastact._math cimport (
     fa_expm1 as expm1, fa_fma as fma,
     fa_log1p as log1p, fa_log1p_hl as log1p_hl, fa_tanh as tanh,
     fa_two_sumf_lo, fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_d2,
-    fa_vsigmoidf_mul,
+    fa_vsigmoidf_mul, fa_vsiluf_d1,
     fa_vtanhf, fmaf,
 )
 
@@ -483,6 +483,10 @@ cdef inline double _swish_fn_f32(double x, double beta) noexcept nogil:
     cdef float bf = <float> beta
     return fa_vsigmoidf_mul(bf * xf, xf)
 
+cdef inline double _swish_grad_f32(double x, double beta) noexcept nogil:
+    # swish'(x) = silu'(beta x) (beta x exact)
+    return fa_vsiluf_d1(<float> beta * <float> x)
+
 
 # ---------------------------------------------------------------- sigmoid family
 cdef inline double sigmoid_fn(double x) noexcept nogil:
@@ -702,7 +706,7 @@ cdef inline double swish_fn(double x, double beta) noexcept nogil:
     cdef double r = logistic_mul(p, two_prod_lo(beta, x, p), x)
     return 0.0 if p < -DBL_MAX else r        # x * sigmoid(-inf): not inf * 0
 
-cdef inline double _swish_grad_f32(double x, double beta) noexcept nogil:
+cdef inline double _swish_grad_plain(double x, double beta) noexcept nogil:
     # The float32 vector modules: plain double is ample.  swish' = s (1 + p c)
     # with s = sigmoid(p), c = 1 - s; e = exp(-|p|), u = 1 / (1 + e): s = u and
     # c = e u for p >= 0, the other way round for p < 0.  1 + p c cancels next
@@ -726,7 +730,7 @@ cdef inline double swish_grad(double x, double beta) noexcept nogil:
     # sigmoid(p) * (1 + p * (1 - sigmoid(p))), p = beta x
     if have_ext() & (fabs(beta * x) <= 800.0):
         return _swish_ext(x, beta, 1)
-    cdef double r = _swish_grad_f32(x, beta) if FASTACT_FLOAT32 else _swish_dd_grad(x, beta)
+    cdef double r = _swish_grad_plain(x, beta) if FASTACT_FLOAT32 else _swish_dd_grad(x, beta)
     # x = +-inf: the limits 1 (beta x > 0) and 0 (beta x < 0), also for tiny
     # beta; 1/2 for beta = 0 (sigmoid(0))
     return (0.5 if beta == 0.0 else (1.0 if beta * x > 0.0 else 0.0)) if fabs(x) > DBL_MAX else r
@@ -759,8 +763,8 @@ cdef inline double silu_fn(double x) noexcept nogil:
     return swish_fn(x, 1.0)
 
 cdef inline double silu_grad(double x) noexcept nogil:
-    # Not in float arithmetic: next to its zero (x = -1.2785) T + x cancels so
-    # far that E = exp(x) is needed far beyond float precision.
+    if FASTACT_F32_NATIVE:
+        return fa_vsiluf_d1(<float> x)       # a series about its zero x = -1.2785
     return swish_grad(x, 1.0)
 
 cdef inline double silu_grad2(double x) noexcept nogil:

@@ -435,10 +435,14 @@ def test_float32_float_arithmetic_seams(fa):
     the start of subnormal results and their underflow to 0, the argument clamp
     at -120, the reduction's switches ((k + 1/2) ln 2), tanh's switch at
     |x| = 0.34 and its x = tanh x cutoff 2^-13, the second derivatives' switch
-    to -p / 8 below |p| = 2^-12, the normal range of tanh', and random points."""
+    to -p / 8 below |p| = 2^-12, the zero of silu' (x0 = -1.2785) and the ends
+    of its series about x0 (|x - x0| < 2^-5), the normal range of tanh', and
+    random points."""
     dt = np.float32
+    x0 = 1.2784645427610738        # -x0: the zero of silu'
     seams = [0.0, 1e-30, 2.0 ** -13, 2.0 ** -12, 0.34, 0.3465736, 1.0397208, 9.0, 16.6,
-             44.0, 87.33655, 88.72284, 103.97208, 110.0, 120.0]
+             44.0, 87.33655, 88.72284, 103.97208, 110.0, 120.0,
+             x0, x0 - 2.0 ** -5, x0 + 2.0 ** -5]
     xs = []
     for v in seams:
         for sv in (v, -v):
@@ -461,15 +465,16 @@ def test_float32_float_arithmetic_seams(fa):
     ("softplus", {"beta": 1.0}, ("grad", "grad2")),
     ("softplus", {"beta": 4.0}, ("grad", "grad2")),
     ("softplus", {"beta": 0.5}, ("grad", "grad2")),
-    ("swish", {"beta": 2.0}, ("fn",)),
-    ("swish", {"beta": -1.0}, ("fn",)),
-    ("swish", {"beta": 0.00390625}, ("fn",)),             # the smallest beta on it
+    ("swish", {"beta": 2.0}, ("fn", "grad")),
+    ("swish", {"beta": -1.0}, ("fn", "grad")),
+    ("swish", {"beta": 0.00390625}, ("fn", "grad")),      # the smallest beta on it
+    ("swish", {"beta": 1.5}, ("fn", "grad")),             # not a power of two: double
 ])
 def test_float32_float_arithmetic_parameters(fa, name, params, ops):
     """The float32 loops of ops with a parameter switch to their float-arithmetic
     variant for some parameter values (kernels.pxd: _NAME_OP_f32 where
     _NAME_f32_params holds: elu alpha up to 2^20, celu alpha, softplus and swish
-    beta powers of two): held to 1 ULP, with both ends of their ranges, at
+    beta powers of two; swish' at silu''s zero divided by beta): held to 1 ULP, with both ends of their ranges, at
     expm1's switch to x + x^2/2 (2^-12), the start of subnormal results, exp's
     clamp and random points."""
     dt = np.float32
@@ -481,6 +486,9 @@ def test_float32_float_arithmetic_parameters(fa, name, params, ops):
     rng = np.random.default_rng(12)
     xs += rng.uniform(-140.0, 140.0, 200).astype(dt).tolist()
     xs += rng.uniform(-3.0, 3.0, 200).astype(dt).tolist()
+    if name == "swish":                # swish'(x) = silu'(beta x): its zero and series
+        for v in (-1.2784645427610738, -1.2784645427610738 + 2.0 ** -5):
+            xs += [float(y) for y in R._neighbours(v / params["beta"], dt, 2)]
     label = f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})"
     cfg = R.Config(label, name, params)
     for op in ops:
