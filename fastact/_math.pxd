@@ -110,6 +110,7 @@ cdef extern from * nogil:
     #define fa_vexpf_mul(x, ch, cl) (x)
     #define fa_vexpm1f_mul(x, ch, cl) (x)
     #define fa_two_sumf_lo(a, b, s) (0.0f)
+    #define fa_recipf(d, dl, rem) (d)
     #endif
     #endif
     """
@@ -144,6 +145,7 @@ cdef extern from * nogil:
     float fa_vexpf_mul(float x, float ch, float cl)    # (ch + cl) exp(x), x <= 0
     float fa_vexpm1f_mul(float x, float ch, float cl)  # (ch + cl) expm1(x), x <= 0
     float fa_two_sumf_lo(float a, float b, float s)    # a + b - s, s = fl(a + b)
+    float fa_recipf(float d, float dl, float* rem)     # 1 / (d + dl) = u (1 + rem[0])
     float fmaf(float, float, float)             # one instruction where F32_NATIVE
 
 

@@ -360,6 +360,15 @@ static inline float fa_pow2f(float k)
     return fa_asfloat(fa_asuintf(k + (FA_SHIFTF + 127.0f)) << 23);
 }
 
+/* u = fl(1 / d) and *rem with 1 / (d + dl) = u (1 + *rem) to ~2^-46: the
+ * reciprocal's exact remainder from one fmaf. */
+static inline float fa_recipf(float d, float dl, float *rem)
+{
+    float u = 1.0f / d;
+    *rem = fmaf(-u, d, 1.0f) - u * dl;
+    return u;
+}
+
 /* exp(x) = (hi + *lo) * *s1 * *s2 for x in [-120, 89] (clamped there): hi in
  * [0.7, 1.42] with |*lo| <= 2^-24 hi, hi + lo within ~2^-30 relative of
  * exp(x) / 2^k; *s1 * *s2 = 2^k, two normal powers of two, so that a caller
@@ -453,9 +462,7 @@ static inline float fa_vlogisticf_parts(float p, float *h, float *lo, float *s1,
     float e = (*h * *s1) * *s2, el = (*lo * *s1) * *s2;
     float t = 1.0f + e;
     float tl = ((1.0f - t) + e) + el;
-    float u = 1.0f / t;
-    *rem = fmaf(-u, t, 1.0f) - u * tl;
-    return u;
+    return fa_recipf(t, tl, rem);
 }
 
 /* f * sigmoid(p), for f = 1, or f = x with p = beta x, 2^-8 <= |beta| (swish):
@@ -497,8 +504,7 @@ static inline float fa_vsigmoidf_d2(float p, float f)
     float e = (h * s1) * s2, el = (lo * s1) * s2;
     float t = 1.0f + e;
     float tl = ((1.0f - t) + e) + el;                         /* Fast2Sum: 1 >= E */
-    float u = 1.0f / t;
-    float rem = fmaf(-u, t, 1.0f) - u * tl;                   /* 1 / (1 + E) = u (1 + rem) */
+    float rem, u = fa_recipf(t, tl, &rem);                    /* 1 / (1 + E) = u (1 + rem) */
     float mh = 1.0f - e;
     float ml = fa_two_sumf_lo(1.0f, -e, mh) - el;             /* 1 - E = mh + ml */
     float nh = h * mh;                                        /* E (1 - E) / S = nh + nl */
@@ -528,8 +534,7 @@ FA_ALWAYS_INLINE float fa_vsiluf_d1(float x)
     float e = (h * s1) * s2, el = (lo * s1) * s2;
     float t = 1.0f + e;
     float tl = ((1.0f - t) + e) + el;                         /* Fast2Sum: 1 >= E */
-    float u = 1.0f / t;
-    float rem = fmaf(-u, t, 1.0f) - u * tl;                   /* 1 / (1 + E) = u (1 + rem) */
+    float rem, u = fa_recipf(t, tl, &rem);                    /* 1 / (1 + E) = u (1 + rem) */
     /* x >= 0 */
     float xe = x * e, xel = fmaf(x, e, -xe) + x * el;
     float g = xe * u, gl = fmaf(xe, u, -g) + xel * u;         /* g = x E u, pair */
@@ -573,8 +578,7 @@ static inline float fa_vtanhf(float x)
     float nl = small ? -ml : ((1.0f - nh) - e) - el;          /* Fast2Sum: 1 >= E */
     float dh = small ? 2.0f + mh : 1.0f + e;
     float dl = small ? ((2.0f - dh) + mh) + ml : ((1.0f - dh) + e) + el;
-    float u = 1.0f / dh;
-    float rem = fmaf(-u, dh, 1.0f) - u * dl;
+    float rem, u = fa_recipf(dh, dl, &rem);
     float t = fmaf(nh, u, u * fmaf(nh, rem, nl));
     t = a < 1.220703125e-4f ? a : t;                          /* 2^-13: tanh x = x to 2^-26 x */
     t = copysignf(t, x);

@@ -32,7 +32,7 @@ from fastact._math cimport (
     fa_atan as atan, fa_exp as exp, fa_exp_expm1 as exp_expm1,
     fa_expm1 as expm1, fa_fma as fma,
     fa_log1p as log1p, fa_log1p_hl as log1p_hl, fa_tanh as tanh,
-    fa_two_sumf_lo, fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_d2,
+    fa_recipf, fa_two_sumf_lo, fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_d2,
     fa_vsigmoidf_mul, fa_vsiluf_d1,
     fa_vtanhf, fmaf,
 )
@@ -204,18 +204,19 @@ cdef inline double hardsigmoid_grad(double x, double half_width) noexcept nogil:
 cdef inline double hardsigmoid_grad2(double x, double half_width) noexcept nogil:
     return x if x != x else 0.0
 
-cdef inline float _div6_f32(float s, float sl) noexcept nogil:
-    """(s + sl) / 6 rounded about once: s times the rounded 1 / 6, corrected by
-    the exact remainder (fmaf)."""
-    cdef float q = s * <float> (1.0 / 6.0)
-    return fmaf(fmaf(-q, 6, s) + sl, <float> (1.0 / 6.0), q)
+cdef inline float _div_f32(float s, float sl, float d, float inv_d) noexcept nogil:
+    """(s + sl) / d rounded about once (float arithmetic, FMA): s times
+    inv_d = fl(1 / d), corrected by the exact remainder."""
+    cdef float q = s * inv_d
+    return fmaf(fmaf(-q, d, s) + sl, inv_d, q)
 
 cdef inline double hardswish_fn(double x) noexcept nogil:
     cdef float xf = <float> x, t, q
     if FASTACT_F32_NATIVE:
         # x (x + 3) as an exact pair (x + 3 by 2Sum, the product by fmaf); then / 6
         t = xf + <float> 3
-        q = _div6_f32(xf * t, fmaf(xf, t, -(xf * t)) + xf * fa_two_sumf_lo(xf, 3, t))
+        q = _div_f32(xf * t, fmaf(xf, t, -(xf * t)) + xf * fa_two_sumf_lo(xf, 3, t),
+                     6, <float> (1.0 / 6.0))
         q = xf if xf == 0 else q                 # -0
         q = xf if xf >= <float> 3 else q         # also inf (q is NaN there)
         return 0 if xf <= <float> -3 else q
@@ -229,7 +230,7 @@ cdef inline double hardswish_grad(double x) noexcept nogil:
     cdef float xf = <float> x, t, q
     if FASTACT_F32_NATIVE:
         t = <float> 2 * xf + <float> 3           # 2 x exact; + 3 by 2Sum
-        q = _div6_f32(t, fa_two_sumf_lo(<float> 2 * xf, 3, t))
+        q = _div_f32(t, fa_two_sumf_lo(<float> 2 * xf, 3, t), 6, <float> (1.0 / 6.0))
         q = 1 if xf > <float> 3 else q
         q = 0 if xf <= <float> -3 else q
         return xf if xf != xf else q
@@ -367,8 +368,9 @@ cdef inline bint _is_power_of_two(double v) noexcept nogil:
 cdef inline bint _is_float(double v) noexcept nogil:
     return <double> <float> v == v          # not NaN
 
-# leaky_relu (and prelu): alpha x from alpha as a float pair, rounded once
-# where the result is normal (a subnormal result may round twice: <= 1 ULP).
+# leaky_relu (and prelu): alpha x from alpha as a float pair (2^-60 <= |alpha|
+# <= 2^60: both floats normal), rounded once where the result is normal (a
+# subnormal result may round twice: <= 1 ULP).
 cdef inline bint _leaky_relu_f32_params(double alpha) noexcept nogil:
     return FASTACT_F32_NATIVE and (alpha == 0.0 or 8.7e-19 <= fabs(alpha) <= 1.1e18)
 
@@ -411,10 +413,8 @@ cdef inline bint _hardsigmoid_f32_params(double half_width) noexcept nogil:
 
 cdef inline double _hardsigmoid_fn_f32(double x, double half_width) noexcept nogil:
     cdef float xf = <float> x, h = <float> half_width
-    cdef float ih = <float> (0.5 / half_width)
     cdef float t = xf + h
-    cdef float q = t * ih
-    q = fmaf(fmaf(-q, <float> 2 * h, t) + fa_two_sumf_lo(xf, h, t), ih, q)
+    cdef float q = _div_f32(t, fa_two_sumf_lo(xf, h, t), <float> 2 * h, <float> (0.5 / half_width))
     q = 1 if xf >= h else q                  # also inf (q is NaN there)
     return 0 if xf <= -h else q
 
@@ -1441,7 +1441,7 @@ cdef inline float _arctan_grad_f32(float x, float* lo) noexcept nogil:
     cdef bint big = fabsf(x) > <float> 1.152921504606847e18
     cdef float d = <float> 1 + s
     cdef float dl = fa_two_sumf_lo(1, s, d) + fmaf(x, x, -s)
-    cdef float u = _recip_f32(x if big else d, <float> 0 if big else dl, &rem)
+    cdef float u = fa_recipf(x if big else d, <float> 0 if big else dl, &rem)
     cdef float uu = u * u
     cdef float g = uu if big else u
     cdef float gl = fmaf(u, u, -uu) + <float> 2 * rem * uu if big else u * rem
@@ -1499,19 +1499,13 @@ cdef inline double _one_plus_abs_pow(double x, int k) noexcept nogil:
     g = 1.0 / (d * d) if k == 2 else 1.0 / (d * d * d)
     return fma(-k * g, dl / d, g)
 
-cdef inline float _recip_f32(float d, float dl, float* rem) noexcept nogil:
-    """u = fl(1 / d) and rem with 1 / (d + dl) = u (1 + rem), to ~2^-46."""
-    cdef float u = <float> 1 / d
-    rem[0] = fmaf(-u, d, 1) - u * dl
-    return u
-
 cdef inline float _one_plus_abs_pow_f32(double x, int k) noexcept nogil:
     """(1 + |x|)^-k for k = 2, 3 in float arithmetic (the float32 vector
     modules with FMA): 1 + |x| as an exact pair, one reciprocal with its
     remainder, u^k as a pair; about one rounding."""
     cdef float a = fabsf(<float> x), rem, t, tl
     cdef float d = <float> 1 + a
-    cdef float u = _recip_f32(d, fa_two_sumf_lo(1, a, d), &rem)
+    cdef float u = fa_recipf(d, fa_two_sumf_lo(1, a, d), &rem)
     cdef float uu = u * u
     cdef float uul = fmaf(u, u, -uu)
     if k == 3:
