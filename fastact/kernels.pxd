@@ -300,9 +300,8 @@ cdef inline double selu_fn(double x) noexcept nogil:
     if FASTACT_F32_NATIVE:
         pos = fmaf(<float> SELU_SCALE_HI, xf, _f32_lo(SELU_SCALE_HI, SELU_SCALE_LO) * xf)
         pos = xf if xf > <float> 3.4028234663852886e38 else pos   # inf, not inf - inf
-        return pos if xf > <float> 0 else fa_vexpm1f_mul(
-            xf * (<float> 0 if xf > <float> 0 else <float> 1), <float> SELU_SA_HI,
-            _f32_lo(SELU_SA_HI, SELU_SA_LO))
+        return pos if xf > 0 else fa_vexpm1f_mul(
+            xf * (0 if xf > 0 else 1), <float> SELU_SA_HI, _f32_lo(SELU_SA_HI, SELU_SA_LO))
     cdef double m = _expm1_side(x)
     cdef double r = fma(SELU_SA_HI, m, SELU_SA_LO * m)
     return fma(SELU_SCALE_HI, x, SELU_SCALE_LO * x) if x > 0.0 else r
