@@ -291,33 +291,40 @@ cdef inline float _f32_lo(double hi, double lo) noexcept nogil:
 
 cdef inline float _exp_side_f32(double x, float ch, float cl) noexcept nogil:
     """(ch + cl) exp(x) in float arithmetic, for x <= 0 (the other side is
-    selected; the float32 loops of elu, selu and celu)."""
+    selected; the float32 loops of elu and celu)."""
     cdef float xf = <float> x
-    return fa_vexpf_mul(xf * (<float> 0 if xf > <float> 0 else <float> 1), ch, cl)   # see _expm1_side
+    return fa_vexpf_mul(xf * (0 if xf > 0 else 1), ch, cl)   # see _expm1_side
 
 cdef inline double selu_fn(double x) noexcept nogil:
-    cdef float xf = <float> x, pos
+    cdef float xf = <float> x
+    cdef float sah = <float> SELU_SA_HI, sch = <float> SELU_SCALE_HI
+    cdef float sal = <float> ((SELU_SA_HI - <double> sah) + SELU_SA_LO)
+    cdef float scl = <float> ((SELU_SCALE_HI - <double> sch) + SELU_SCALE_LO)
+    cdef float pos = fmaf(sch, xf, scl * xf)
     if FASTACT_F32_NATIVE:
-        pos = fmaf(<float> SELU_SCALE_HI, xf, _f32_lo(SELU_SCALE_HI, SELU_SCALE_LO) * xf)
         pos = xf if xf > <float> 3.4028234663852886e38 else pos   # inf, not inf - inf
-        return pos if xf > 0 else fa_vexpm1f_mul(
-            xf * (0 if xf > 0 else 1), <float> SELU_SA_HI, _f32_lo(SELU_SA_HI, SELU_SA_LO))
+        return pos if xf > 0 else fa_vexpm1f_mul(xf * (0 if xf > 0 else 1), sah, sal)
     cdef double m = _expm1_side(x)
     cdef double r = fma(SELU_SA_HI, m, SELU_SA_LO * m)
     return fma(SELU_SCALE_HI, x, SELU_SCALE_LO * x) if x > 0.0 else r
 
+cdef inline float _selu_exp_side_f32(double x) noexcept nogil:
+    """scale alpha exp(x) in float arithmetic (x <= 0 used; the float32 loops)."""
+    cdef float xf = <float> x
+    cdef float sah = <float> SELU_SA_HI
+    cdef float sal = <float> ((SELU_SA_HI - <double> sah) + SELU_SA_LO)
+    return fa_vexpf_mul(xf * (0 if xf > 0 else 1), sah, sal)   # see _expm1_side
+
 cdef inline double selu_grad(double x) noexcept nogil:
     if FASTACT_F32_NATIVE:
-        return <float> SELU_SCALE_HI if x > 0.0 else _exp_side_f32(
-            x, <float> SELU_SA_HI, _f32_lo(SELU_SA_HI, SELU_SA_LO))
+        return <float> SELU_SCALE_HI if x > 0.0 else _selu_exp_side_f32(x)
     cdef double xn = 0.0 if x > 0.0 else x
     cdef double r = exp_mul(xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
     return SELU_SCALE_HI if x > 0.0 else r
 
 cdef inline double selu_grad2(double x) noexcept nogil:
     if FASTACT_F32_NATIVE:
-        return 0.0 if x > 0.0 else _exp_side_f32(
-            x, <float> SELU_SA_HI, _f32_lo(SELU_SA_HI, SELU_SA_LO))
+        return 0.0 if x > 0.0 else _selu_exp_side_f32(x)
     cdef double xn = 0.0 if x > 0.0 else x
     cdef double r = exp_mul(xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
     return 0.0 if x > 0.0 else r
@@ -429,7 +436,7 @@ cdef inline bint _elu_f32_params(double alpha) noexcept nogil:
 cdef inline double _elu_fn_f32(double x, double alpha) noexcept nogil:
     cdef float xf = <float> x
     return x if x > 0.0 else fa_vexpm1f_mul(
-        xf * (<float> 0 if xf > <float> 0 else <float> 1), <float> alpha, _f32_lo(alpha, 0.0))
+        xf * (0 if xf > 0 else 1), <float> alpha, _f32_lo(alpha, 0.0))
 
 cdef inline double _elu_grad_f32(double x, double alpha) noexcept nogil:
     return 1.0 if x > 0.0 else _exp_side_f32(x, <float> alpha, _f32_lo(alpha, 0.0))
@@ -450,7 +457,7 @@ cdef inline double _celu_fn_f32(double x, double alpha) noexcept nogil:
     # |x / alpha| = 2^-12, x + x (x / alpha) / 2 from x itself)
     cdef float xf = <float> x
     cdef float qf = xf * <float> (1.0 / alpha)
-    cdef float r = fa_vexpm1f_mul(qf * (<float> 0 if qf > <float> 0 else <float> 1), <float> alpha, 0)
+    cdef float r = fa_vexpm1f_mul(qf * (0 if qf > 0 else 1), <float> alpha, 0)
     r = fmaf(qf / <float> 2, xf, xf) if qf > <float> -2.44140625e-4 else r
     return x if x > 0.0 else r
 
