@@ -221,11 +221,10 @@ cdef inline double exp_mul(double h, double l, double f) noexcept nogil:
     return _unshift(fa_fma(r, sl, r), k, h, f)   # f * (1 + sl) for f near DBL_MAX
 
 
-cdef inline double _exp_shifted(double h, double l, double* sl_out, double* k_out) noexcept nogil:
-    """exp(s) with s = h + k * 512 ln 2 (k = 0 for h >= -700, else 1, 2 or 3:
-    exp(s) is normal down to h = -1500) and sl_out[0] = h + l - s to first
-    order (the shift's low part, the rounding error of h + shift, and l).
-    For the float64 vector modules; _unshift applies 2^-512 k times."""
+cdef inline double _shift_arg(double h, double l, double* sl_out, double* k_out) noexcept nogil:
+    """s = h + k * 512 ln 2 (k = 0 for h >= -700, else 1, 2 or 3: exp(s) is
+    normal down to h = -1500) and sl_out[0] = h + l - s to first order (the
+    shift's low part, the rounding error of h + shift, and l)."""
     cdef double k = 0.0 if h >= -700.0 else 1.0
     k = k + (1.0 if h < -700.0 - TAIL_SHIFT_HI else 0.0)
     k = k + (1.0 if h < -700.0 - 2.0 * TAIL_SHIFT_HI else 0.0)
@@ -234,7 +233,24 @@ cdef inline double _exp_shifted(double h, double l, double* sl_out, double* k_ou
     cdef double s = h + sh
     sl_out[0] = (((h - s) + sh) + shl) + l
     k_out[0] = k
-    return fa_exp(s)
+    return s
+
+
+cdef inline double _exp_shifted(double h, double l, double* sl_out, double* k_out) noexcept nogil:
+    """exp(s), s = h + k * 512 ln 2 from _shift_arg, and its sl_out, k_out.
+    For the float64 vector modules; _unshift applies 2^-512 k times."""
+    return fa_exp(_shift_arg(h, l, sl_out, k_out))
+
+
+cdef inline double _exp_shifted_dd(double h, double l, double* lo, double* k_out) noexcept nogil:
+    """exp(h + l) * 2^(512 k) = hi + lo[0] to ~2^-59 relative (exp_dd of
+    _shift_arg's s, its sl folded into lo), for h <= 0; k as in _shift_arg.
+    Below h = -1500 (where f * exp(h) underflows for every finite f, and
+    _unshift returns 0) h is clamped."""
+    cdef double sl, s = _shift_arg(-1500.0 if h < -1500.0 else h, l, &sl, k_out)
+    cdef double e = exp_dd(s, lo)
+    lo[0] = fa_fma(e, sl, lo[0])
+    return e
 
 
 cdef inline double _unshift(double r, double k, double h, double f) noexcept nogil:

@@ -25,8 +25,8 @@ from libc.math cimport copysign, fabs, fabsf, frexp
 
 from fastact._math cimport (
     DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_F32_NATIVE, FASTACT_FLOAT32, FASTACT_USE_EXT, TAIL_SCALE,
-    TAIL_SHIFT_HI, TAIL_SHIFT_LO, div_dd, exp_dd, exp_mul, logistic, logistic_d1, logistic_d1_tail,
-    logistic_d2, logistic_mul, mul_exp, two_prod_lo, two_sum_lo,
+    TAIL_SHIFT_HI, TAIL_SHIFT_LO, _exp_shifted_dd, _unshift, div_dd, exp_dd, exp_mul, logistic,
+    logistic_d1, logistic_d1_tail, logistic_d2, logistic_mul, mul_exp, two_prod_lo, two_sum_lo,
 )
 from fastact._math cimport (
     fa_atan as atan, fa_exp as exp, fa_exp_expm1 as exp_expm1,
@@ -630,16 +630,31 @@ cdef inline _LogisticParts _logistic_parts(double p, double pl) noexcept nogil:
     s.dl = fma(s.t, s.t, -s.d) + 2.0 * s.t * s.tl
     return s
 
-cdef inline double _x_sigmoid_dd(double x, _LogisticParts s) noexcept nogil:
-    """x sigmoid(p) = x / T or x E / T: the quotient in double-double, times x,
-    rounded once.  x = +-inf gives +-inf times the quotient, not NaN."""
-    cdef double nh = s.eh if s.neg else 1.0
-    cdef double nl = s.el if s.neg else 0.0
-    cdef double q = nh / s.t
-    cdef double ql = ((fma(-q, s.t, nh) + nl) - q * s.tl) / s.t
+cdef inline double _x_sigmoid_dd(double x, double p, double pl) noexcept nogil:
+    """x sigmoid(p + pl) = x / T or x E / T (p < 0), E = exp(-|p + pl|) in
+    double-double, T = 1 + E, from one division: with u = 1 / t, 1 / T = u (1 + rho)
+    and rho from the reciprocal's exact remainder.  Rounded about once.  E is
+    exp's argument shifted by k 512 ln 2 where it would be subnormal (k = 0..3,
+    _exp_shifted_dd), 2^-512 applied k times last: x near DBL_MAX times exp(p)
+    is nonzero down to p = -1454.  x = +-inf enters as +-DBL_MAX (callers set
+    the limits); NaN stays NaN."""
     cdef double xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
-    cdef double r = x * q
-    return (r + (fma(xc, q, -(xc * q)) + xc * ql)) * (s.scale if s.neg else 1.0)
+    cdef double a = fabs(p)
+    cdef double el, k
+    cdef double e = _exp_shifted_dd(-a, pl if p < 0.0 else -pl, &el, &k)   # exp(-|p + pl|)
+    # beyond |p| = 700 (k > 0) E < 2^-1000: T = 1
+    cdef double es = e if k == 0.0 else 0.0
+    cdef double t = 1.0 + es
+    cdef double tl = (es - (t - 1.0)) + (el if k == 0.0 else 0.0)
+    cdef double u = 1.0 / t
+    cdef double rho = fma(-u, t, 1.0) - u * tl
+    cdef double nh = e if p < 0.0 else 1.0
+    cdef double nl = el if p < 0.0 else 0.0
+    cdef double m = xc * nh
+    cdef double ml = fma(xc, nh, -m) + xc * nl
+    cdef double q = m * u
+    cdef double r = q + ((fma(m, u, -q) + ml * u) + q * rho)
+    return _unshift(r, k if p < 0.0 else 0.0, -a if p < 0.0 else 0.0, x)
 
 cdef inline double _sigmoid_plus_g_dsigmoid_dd(_LogisticParts s, double g, double gl) noexcept nogil:
     """sigmoid(p) + (g + gl) sigmoid'(p) = (T + g E) / T^2 (p >= 0) or
@@ -669,9 +684,9 @@ cdef inline _LogisticParts _swish_parts(double x, double beta) noexcept nogil:
 # cancels next to its zero p = -1.2785;  swish'' = beta E (2 T - a (1 - E)) / T^3,
 # which cancels next to p = +-2.3994.
 cdef inline double _swish_dd_fn(double x, double beta) noexcept nogil:
-    cdef _LogisticParts s = _swish_parts(x, beta)
-    cdef double r = _x_sigmoid_dd(x, s)
-    r = copysign(0.0, x) if s.neg & (s.a > 1062.0) else r
+    cdef double xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
+    cdef double p = beta * xc
+    cdef double r = _x_sigmoid_dd(x, p, two_prod_lo(beta, xc, p))
     # x = +-inf: x (beta x > 0) or 0 (beta x < 0), also for tiny beta
     r = (x if beta * x > 0.0 else 0.0) if fabs(x) > DBL_MAX else r
     return 0.5 * x if beta == 0.0 else r
@@ -1249,7 +1264,7 @@ cdef inline double _dd_one_plus(double c, double cl, double x, double* lo) noexc
 # A = 2 v' + x v'' = 2 sqrt(8/pi) (1 + 6 c x^2), which cancels next to x = +-1.42.
 cdef inline double _gelu_tanh_dd_fn(double x) noexcept nogil:
     cdef double vl, v = _gelu_tanh_v(x, &vl)
-    cdef double r = _x_sigmoid_dd(x, _logistic_parts(v, vl))
+    cdef double r = _x_sigmoid_dd(x, v, vl)
     r = x if x > 25.0 else r
     return -0.0 if x < -25.0 else r          # x exp(v) < 1e-470
 

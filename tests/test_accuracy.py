@@ -611,6 +611,20 @@ def test_elu_small_negative(fa, dtype):
             _check(fa, C[cid], op, dtype, [tiny, -tiny])
 
 
+def test_swish_huge_x_tiny_beta(fa):
+    """swish(x) = x sigmoid(beta x) for x near DBL_MAX and a tiny beta: the
+    result x exp(beta x) stays normal down to beta x = -1100 (-1.9e-170 at x =
+    -1e308) and nonzero down to beta x = -1454.  The float64 tail once stopped
+    at beta x = -1062 (one shift of exp's argument) and gave 0 there."""
+    for p in (-700.5, -1000.0, -1062.5, -1100.0, -1300.0, -1409.0, -1411.0, -1420.0, -1450.0,
+              -1460.0, 1100.0):
+        for x in (-1e308, -1.7e308, 3e307, -2.5e300):
+            beta = p / x
+            cfg = R.Config(f"swish(beta={beta!r})", "swish", {"beta": beta})
+            for op in R.OPS:
+                _check(fa, cfg, op, "float64", [x, 0.5 * x])
+
+
 @pytest.mark.parametrize("dtype", R.DTYPES)
 def test_silu_grad_far_negative(fa, dtype):
     x = -700.0 if dtype == "float64" else -88.0
