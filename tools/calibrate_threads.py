@@ -12,6 +12,12 @@ machine may be shared: stalls only inflate it).
 
     python tools/calibrate_threads.py            # measure and write the table
     python tools/calibrate_threads.py --dry-run  # print it only
+    python tools/calibrate_threads.py --check    # time the table in use
+
+--check times every op at its threshold (the smallest size that uses threads)
+with THREADS threads against serial (medians of interleaved repeats) and prints
+the ratios, worst first: above 1, threads start too early for that op on this
+machine.
 """
 
 import argparse
@@ -27,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import fastact  # noqa: E402
-from fastact import _dispatch, _loops  # noqa: E402
+from fastact import _dispatch, _loops, _thresholds  # noqa: E402
 from fastact._spec import KERNELS, kernel_ops  # noqa: E402
 
 THREADS = 2
@@ -86,6 +92,34 @@ def calibrate():
     return table
 
 
+def check():
+    """Ratios (THREADS threads / serial) at each op's threshold, worst first."""
+    rows = []
+    for dtype in (np.float32, np.float64):
+        dname = np.dtype(dtype).name
+        for kernel in KERNELS:
+            p0, p1 = _params(kernel)
+            for op in kernel_ops(kernel):
+                n = _thresholds.THRESHOLDS[dname][f"{kernel}_{op}"]
+                x = np.random.default_rng(0).normal(0, 3, n).astype(dtype)
+                o = np.empty_like(x)
+                loop = _dispatch.loop_pair(kernel, op)[0 if dtype == np.float32 else 1]
+                one, two = [], []
+                for _ in range(31):                        # interleaved
+                    one += _time(loop, x, o, p0, p1, 1, repeats=1)
+                    two += _time(loop, x, o, p0, p1, THREADS, repeats=1)
+                rows.append((statistics.median(two) / statistics.median(one), dname,
+                             f"{kernel}_{op}", n, statistics.median(one) / 1000))
+    rows.sort(reverse=True)
+    print(f"{THREADS} threads / serial at each op's threshold (fastact/_thresholds.py), worst first:")
+    for r, dname, name, n, serial_us in rows:
+        print(f"  {r:5.2f}  {dname} {name}  n = {n}  (serial {serial_us:.1f} us)")
+    ratios = [r[0] for r in rows]
+    print(f"median {statistics.median(ratios):.2f}, worst {max(ratios):.2f}; "
+          f"{sum(r > 1 for r in ratios)} of {len(ratios)} above 1")
+    return rows
+
+
 def render(table):
     cpu = platform.processor() or platform.machine()
     lines = [
@@ -118,8 +152,13 @@ def render(table):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dry-run", action="store_true", help="print the table, write nothing")
+    ap.add_argument("--check", action="store_true",
+                    help="time the table in use at each threshold, write nothing")
     args = ap.parse_args()
     fastact.set_num_threads(THREADS)
+    if args.check:
+        check()
+        return
     text = render(calibrate())
     if args.dry_run:
         print(text)
