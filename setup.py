@@ -63,16 +63,18 @@ def render(dst_name, only=None, **namespace):
     kernels named in ``only``, default all)."""
     spec = runpy.run_path(os.path.join(PKG, "_spec.py"))
     kernels = {k: v for k, v in spec["KERNELS"].items() if only is None or k in only}
-    # The ops with a float-arithmetic variant for some parameter values
-    # (kernels.pxd: _NAME_OP_f32, valid where _NAME_f32_params is true); the
-    # float32 modules' loops choose between it and NAME_OP once per call.
-    with open(os.path.join(PKG, "kernels.pxd")) as f:
-        f32_variants = set(re.findall(r"^cdef inline double _(\w+)_f32\(", f.read(), re.M))
-    if namespace.get("ftype") != "float":
-        f32_variants = set()
+    # The ops with a variant for some parameter values (kernels.pxd:
+    # _NAME_OP_f32 in the float32 vector modules, _NAME_OP_f64 in the float64
+    # ones, valid where _NAME_f32_params / _NAME_f64_params is true); the loops
+    # choose between it and NAME_OP once per call.
+    vsuffix = {"float": "f32", "double": "f64"}.get(namespace.get("ftype"), "")
+    variants = set()
+    if vsuffix:
+        with open(os.path.join(PKG, "kernels.pxd")) as f:
+            variants = set(re.findall(r"^cdef inline double _(\w+)_%s\(" % vsuffix, f.read(), re.M))
     with open(os.path.join(PKG, "_loops.pyx.tp")) as f:
         text = tempita_sub(f.read(), kernels=kernels, ops_of=spec["kernel_ops"],
-                           f32_variants=f32_variants, **namespace)
+                           variants=variants, vsuffix=vsuffix, **namespace)
     text = "# Generated from _loops.pyx.tp by setup.py: edit the template.\n" + text
     dst = os.path.join(PKG, dst_name + ".pyx")
     if not os.path.exists(dst) or open(dst).read() != text:

@@ -141,6 +141,22 @@ static inline double fa_vexp(double x)
 #endif
 }
 
+/* f exp(x + l) for x <= 0 (and NaN), |l| << 1 and 2^-60 <= |f| <= 2^60
+ * (exp_mul_moderate in _math.pxd; any f: exp_mul's shifted argument).  f e^r
+ * (1 + l) is rounded once, then scaled by 2^k in two normal factors (f's
+ * range keeps the first product normal and exact): one more rounding only
+ * where the result is subnormal.  Below x = -810 the result underflows. */
+static inline double fa_vexp_mul(double x, double l, double f)
+{
+    double xc = x < -810.0 ? -810.0 : x;
+    double k, em = fa_expm1_reduced(fa_reduce(xc, &k));
+    double y = FA_FMA(f, FA_FMA(l, 1.0 + em, em), f);
+    double k1 = fa_round(0.5 * k);
+    y = (y * fa_pow2(k1)) * fa_pow2(k - k1);
+    y = x < -810.0 ? 0.0 * f : y;
+    return x != x ? x : y;
+}
+
 static inline double fa_vexpm1(double x)
 {
 #ifdef FASTACT_FLOAT32_MATH

@@ -25,7 +25,8 @@ from libc.math cimport copysign, fabs, fabsf, frexp
 
 from fastact._math cimport (
     DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_F32_NATIVE, FASTACT_FLOAT32, FASTACT_USE_EXT, TAIL_SCALE,
-    TAIL_SHIFT_HI, TAIL_SHIFT_LO, _exp_shifted_dd, _unshift, div_dd, exp_dd, exp_mul, logistic,
+    TAIL_SHIFT_HI, TAIL_SHIFT_LO, _exp_shifted_dd, _unshift, div_dd, exp_dd, exp_mul,
+    exp_mul_moderate, logistic,
     logistic_d1, logistic_d1_tail, logistic_d2, logistic_mul, mul_exp, two_prod_lo, two_sum_lo,
 )
 from fastact._math cimport (
@@ -319,14 +320,14 @@ cdef inline double selu_grad(double x) noexcept nogil:
     if FASTACT_F32_NATIVE:
         return <float> SELU_SCALE_HI if x > 0.0 else _selu_exp_side_f32(x)
     cdef double xn = 0.0 if x > 0.0 else x
-    cdef double r = exp_mul(xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
+    cdef double r = exp_mul_moderate(xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
     return SELU_SCALE_HI if x > 0.0 else r
 
 cdef inline double selu_grad2(double x) noexcept nogil:
     if FASTACT_F32_NATIVE:
         return 0.0 if x > 0.0 else _selu_exp_side_f32(x)
     cdef double xn = 0.0 if x > 0.0 else x
-    cdef double r = exp_mul(xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
+    cdef double r = exp_mul_moderate(xn, SELU_SA_LO / SELU_SA_HI, SELU_SA_HI)
     return 0.0 if x > 0.0 else r
 
 cdef inline double _celu_residual(double x, double alpha, double q) noexcept nogil:
@@ -345,7 +346,7 @@ cdef inline double celu_fn(double x, double alpha) noexcept nogil:
 cdef inline double celu_grad(double x, double alpha) noexcept nogil:
     cdef double xn = 0.0 if x > 0.0 else x
     cdef double q = xn / alpha
-    cdef double r = exp_mul(q, _celu_residual(xn, alpha, q) / alpha, 1.0)
+    cdef double r = exp_mul_moderate(q, _celu_residual(xn, alpha, q) / alpha, 1.0)
     return 1.0 if x > 0.0 else r
 
 cdef inline double celu_grad2(double x, double alpha) noexcept nogil:
@@ -492,6 +493,33 @@ cdef inline double _swish_fn_f32(double x, double beta) noexcept nogil:
 cdef inline double _swish_grad_f32(double x, double beta) noexcept nogil:
     # swish'(x) = silu'(beta x) (beta x exact)
     return fa_vsiluf_d1(<float> beta * <float> x)
+
+
+# float64 variants, for the float64 vector modules: their loops call
+# _NAME_OP_f64 when _NAME_f64_params(params) holds (the same mechanism).
+# elu' and elu'', celu'': f exp(h) with 2^-60 <= |f| <= 2^60 scales exp by 2^k
+# in two factors (exp_mul_moderate) instead of shifting exp's argument, which
+# only a factor beyond that range needs.
+
+cdef inline bint _elu_f64_params(double alpha) noexcept nogil:
+    return 8.673617379884035e-19 <= fabs(alpha) <= 1.152921504606847e18     # 2^-60, 2^60
+
+cdef inline double _elu_grad_f64(double x, double alpha) noexcept nogil:
+    cdef double r = exp_mul_moderate(0.0 if x > 0.0 else x, 0.0, alpha)
+    return 1.0 if x > 0.0 else r
+
+cdef inline double _elu_grad2_f64(double x, double alpha) noexcept nogil:
+    cdef double r = exp_mul_moderate(0.0 if x > 0.0 else x, 0.0, alpha)
+    return 0.0 if x > 0.0 else r
+
+cdef inline bint _celu_f64_params(double alpha) noexcept nogil:
+    return 8.673617379884035e-19 <= alpha <= 1.152921504606847e18
+
+cdef inline double _celu_grad2_f64(double x, double alpha) noexcept nogil:
+    cdef double xn = 0.0 if x > 0.0 else x
+    cdef double q = xn / alpha
+    cdef double r = exp_mul_moderate(q, _celu_residual(xn, alpha, q) / alpha, 1.0 / alpha)
+    return 0.0 if x > 0.0 else r
 
 
 # ---------------------------------------------------------------- sigmoid family
