@@ -248,23 +248,30 @@ static inline double fa_vlog1p01(double y)
 }
 
 /* tanh |x| = -m / (2 + m), m = expm1(-2|x|), below 0.55 (no cancellation);
- * above, 1 - 2e / (1 + e), e = exp(-2|x|) <= 1/3.  Both divisions compensated
+ * above, 1 - 2e / (1 + e), e = exp(-2|x|) <= 1/3.  The division compensated
  * (float64). */
 static inline double fa_vtanh(double x)
 {
     double a = x < 0.0 ? -x : x;
-    double em = fa_vexpm1(-2.0 * a);                /* in (-1, 0] */
 #ifdef FASTACT_FLOAT32_MATH
+    double em = fa_vexpm1(-2.0 * a);                /* in (-1, 0] */
     /* float32: -m / (2 + m) for every |x|; its double rounding errors are
      * ~2^-29 of a float32 ULP. */
     double t = -em / (2.0 + em);
 #else
-    double e = fa_vexp(-2.0 * a);
-    double d = 2.0 + em, dl = em - (d - 2.0);
-    double t_small = fa_div2(-em, 0.0, d, dl);
-    double u = 1.0 + e, ul = e - (u - 1.0);
-    double t_big = 1.0 - fa_div2(2.0 * e, 0.0, u, ul);
-    double t = a < 0.55 ? t_small : t_big;
+    /* e and m from one reduction and series: e = 2^k (1 + p), m = 2^k p + (2^k - 1)
+     * (p = e^r - 1; 2^k - 1 exact for k >= -53, below it m rounds to -1), each
+     * rounded once; the two quotients' numerators and denominators selected
+     * before one compensated division. */
+    double k, p = fa_expm1_reduced(fa_reduce(-2.0 * (a > 30.0 ? 30.0 : a), &k));
+    double sc = fa_pow2(k);
+    double e = FA_FMA(sc, p, sc), m = FA_FMA(sc, p, sc - 1.0);
+    int small = a < 0.55;
+    double n = small ? -m : 2.0 * e;
+    double d = small ? 2.0 + m : 1.0 + e;
+    double dl = small ? m - (d - 2.0) : e - (d - 1.0);
+    double q = fa_div2(n, 0.0, d, dl);
+    double t = small ? q : 1.0 - q;
 #endif
     t = a > 20.0 ? 1.0 : t;
     t = x < 0.0 ? -t : t;
