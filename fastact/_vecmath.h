@@ -208,34 +208,27 @@ static inline double fa_vlog1p01_hl(double y, double *lo)
 #ifdef FASTACT_FLOAT32_MATH
     double s = y / (2.0 + y), s2 = s * s;
     double p = 1.0 / 15.0;
-#else
-    double t = 2.0 + y, tl = y - (t - 2.0);         /* 2 + y = t + tl exactly */
-    double s = y / t, s2 = s * s;
-    double sl = (FA_FMA(-s, t, y) - s * tl) / t;
-    double p = 1.0 / 41.0;
-    p = FA_FMA(p, s2, 1.0 / 39.0);
-    p = FA_FMA(p, s2, 1.0 / 37.0);
-    p = FA_FMA(p, s2, 1.0 / 35.0);
-    p = FA_FMA(p, s2, 1.0 / 33.0);
-    p = FA_FMA(p, s2, 1.0 / 31.0);
-    p = FA_FMA(p, s2, 1.0 / 29.0);
-    p = FA_FMA(p, s2, 1.0 / 27.0);
-    p = FA_FMA(p, s2, 1.0 / 25.0);
-    p = FA_FMA(p, s2, 1.0 / 23.0);
-    p = FA_FMA(p, s2, 1.0 / 21.0);
-    p = FA_FMA(p, s2, 1.0 / 19.0);
-    p = FA_FMA(p, s2, 1.0 / 17.0);
-    p = FA_FMA(p, s2, 1.0 / 15.0);
-#endif
     p = FA_FMA(p, s2, 1.0 / 13.0);
     p = FA_FMA(p, s2, 1.0 / 11.0);
     p = FA_FMA(p, s2, 1.0 / 9.0);
     p = FA_FMA(p, s2, 1.0 / 7.0);
     p = FA_FMA(p, s2, 1.0 / 5.0);
     p = FA_FMA(p, s2, 1.0 / 3.0);
-#ifdef FASTACT_FLOAT32_MATH
     *lo = 2.0 * s * (s2 * p);
 #else
+    double t = 2.0 + y, tl = y - (t - 2.0);         /* 2 + y = t + tl exactly */
+    double s = y / t, s2 = s * s;
+    double sl = (FA_FMA(-s, t, y) - s * tl) / t;
+    /* 1/3 + s2/5 + ... + s2^19/41 by Estrin's scheme: a dependency chain of 6
+     * operations, not 19 (the loops' iterations overlap more) */
+    double z = s2, z2 = z * z, z4 = z2 * z2, z8 = z4 * z4, z16 = z8 * z8;
+    double w0 = FA_FMA(FA_FMA(1.0 / 9.0, z, 1.0 / 7.0), z2, FA_FMA(1.0 / 5.0, z, 1.0 / 3.0));
+    double w1 = FA_FMA(FA_FMA(1.0 / 17.0, z, 1.0 / 15.0), z2, FA_FMA(1.0 / 13.0, z, 1.0 / 11.0));
+    double w2 = FA_FMA(FA_FMA(1.0 / 25.0, z, 1.0 / 23.0), z2, FA_FMA(1.0 / 21.0, z, 1.0 / 19.0));
+    double w3 = FA_FMA(FA_FMA(1.0 / 33.0, z, 1.0 / 31.0), z2, FA_FMA(1.0 / 29.0, z, 1.0 / 27.0));
+    double w4 = FA_FMA(FA_FMA(1.0 / 41.0, z, 1.0 / 39.0), z2, FA_FMA(1.0 / 37.0, z, 1.0 / 35.0));
+    double p = FA_FMA(FA_FMA(w3, z4, w2), z8, FA_FMA(w1, z4, w0));
+    p = FA_FMA(w4, z16, p);
     *lo = 2.0 * sl + 2.0 * s * (s2 * p);
 #endif
     return 2.0 * s;
