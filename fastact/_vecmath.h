@@ -69,7 +69,7 @@ static inline double fa_expm1_reduced(double r)
 #else
     /* Estrin's scheme (1/2 + r/6 + ... + r^12/14!): a dependency chain of 6
      * operations where Horner's has 12, so that more of the loop's
-     * iterations overlap (AVX-512 exp 0.88 -> 0.80 ns). */
+     * iterations overlap (AVX-512 float64 exp 0.92 -> 0.84 ns per element). */
     double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
     double q0 = FA_FMA(1.0 / 6.0, r, 0.5), q1 = FA_FMA(1.0 / 120.0, r, 1.0 / 24.0);
     double q2 = FA_FMA(1.0 / 5040.0, r, 1.0 / 720.0), q3 = FA_FMA(1.0 / 362880.0, r, 1.0 / 40320.0);

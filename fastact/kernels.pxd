@@ -26,8 +26,8 @@ from libc.math cimport copysign, fabs, fabsf, frexp
 from fastact._math cimport (
     DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_F32_NATIVE, FASTACT_FLOAT32, FASTACT_USE_EXT, TAIL_SCALE,
     TAIL_SHIFT_HI, TAIL_SHIFT_LO, _exp_shifted_dd, _unshift, div_dd, exp_dd, exp_mul,
-    exp_mul_moderate, logistic,
-    logistic_d1, logistic_d1_tail, logistic_d2, logistic_mul, mul_exp, two_prod_lo, two_sum_lo,
+    exp_mul_moderate, logistic, logistic_d1, logistic_d1_tail, logistic_d2, logistic_mul, mul_exp,
+    two_prod_lo, two_sum_lo,
 )
 from fastact._math cimport (
     fa_atan as atan, fa_exp as exp, fa_exp_expm1 as exp_expm1,

@@ -412,6 +412,39 @@ def test_gelu_float64_region_seams(fa):
         _check(fa, C["gelu"], op, "float64", xs)
 
 
+def test_tanh_float64_seams(fa):
+    """float64 tanh takes -m / (2 + m) below |x| = 0.55 and 1 - 2e / (1 + e)
+    above (e and m = e - 1 from one reduction of -2|x|), 1 from |x| = 20 on, and
+    clamps the reduction's argument at |x| = 30: both sides of each, and of the
+    points where the reduction's k changes (|x| = (2j + 1) ln 2 / 4)."""
+    dt = np.float64
+    xs = []
+    for v in (0.55, 20.0, 30.0, math.log(2.0) / 4, 3 * math.log(2.0) / 4, 5 * math.log(2.0) / 4):
+        for y in R._neighbours(v, dt, 6):
+            xs += [float(y), -float(y)]
+    xs += np.random.default_rng(9).uniform(-3.0, 3.0, 300).tolist()
+    for op in R.OPS:
+        _check(fa, C["tanh"], op, "float64", xs)
+
+
+def test_float64_exp_scaling_ends(fa):
+    """float64 elu', elu'' and celu'' scale f exp(x) by 2^k in two factors where
+    the factor f (alpha, 1 / alpha) lies in [2^-60, 2^60] (a parameter variant,
+    chosen per call), and shift exp's argument beyond: both sides of both ends,
+    with x where the result is normal, subnormal, at the underflow threshold and
+    beyond it (the variant returns 0 below x = -810)."""
+    dt = np.float64
+    for f in (2.0**-60, 2.0**-60 * (1 - 2**-52), 2.0**60, 2.0**60 * (1 + 2**-52), 3.7):
+        t = -745.1332191019412 - math.log(f)               # f exp(t) = 2^-1075
+        xs = [-1.0, -50.0, -700.0, -708.5, -720.0, t + 2.0, t + 0.5, t - 0.5, t - 2.0,
+              -805.0, -809.9, -810.1, -815.0]
+        cfg = R.Config(f"elu(alpha={f!r})", "elu", {"alpha": f})
+        for op in ("grad", "grad2"):
+            _check(fa, cfg, op, "float64", xs)
+        cfg = R.Config(f"celu(alpha={1 / f!r})", "celu", {"alpha": 1 / f})
+        _check(fa, cfg, "grad2", "float64", [x / f for x in xs])
+
+
 def test_gelu_float32_mills_seams(fa):
     """float32 gelu takes Phi from the Mills ratio R(a) = Phi(-a) / phi(a), a
     polynomial in t = 4 / (4 + a) with a clamped to 16: both sides of 16, the
