@@ -72,8 +72,11 @@ cdef extern from * nogil:
     #define FASTACT_EXACT_TAILS 0
     #ifdef FASTACT_FLOAT32_MATH
     #define FASTACT_FLOAT32 1
+    #define fa_exp_neg fa_vexp
     #else
     #define FASTACT_FLOAT32 0
+    /* exp for x <= 0: no overflow branch, one clamp (about 25 fewer operations) */
+    #define fa_exp_neg(x) fa_vexp_mul((x), 0.0, 1.0)
     #endif
     #if defined(__FMA__) || defined(__aarch64__) || defined(_M_ARM64)
     #define fa_fma fma                  /* one instruction */
@@ -95,6 +98,7 @@ cdef extern from * nogil:
     #define FASTACT_EXACT_TAILS 1
     #define FASTACT_FLOAT32 0
     #define fa_vexp_mul(x, l, f) (x)    /* dead code here: exp_mul_moderate */
+    #define fa_exp_neg exp
     #endif
     #if !defined(FASTACT_F32_NATIVE) || !FASTACT_F32_NATIVE
     /* The float-arithmetic kernels exist only in the float32 vector modules
@@ -124,6 +128,7 @@ cdef extern from * nogil:
     double fa_atan(double)
     double fa_fma(double, double, double)
     double fa_vexp_mul(double, double, double)
+    double fa_exp_neg(double)               # exp(x) for x <= 0 (and NaN)
     # 1 where long double is x87 extended and the module is not a vector one.
     const int FASTACT_USE_EXT
     # 1: results in the double subnormal range are rounded once, and corrections
@@ -250,7 +255,7 @@ cdef inline double _shift_arg(double h, double l, double* sl_out, double* k_out)
 cdef inline double _exp_shifted(double h, double l, double* sl_out, double* k_out) noexcept nogil:
     """exp(s), s = h + k * 512 ln 2 from _shift_arg, and its sl_out, k_out.
     For the float64 vector modules; _unshift applies 2^-512 k times."""
-    return fa_exp(_shift_arg(h, l, sl_out, k_out))
+    return fa_exp_neg(_shift_arg(h, l, sl_out, k_out))   # s <= 0 (h <= 0)
 
 
 cdef inline double _exp_shifted_dd(double h, double l, double* lo, double* k_out) noexcept nogil:
@@ -282,7 +287,7 @@ cdef inline double logistic_mul(double p, double pl, double f) noexcept nogil:
     straight-line code and selected, so that loops calling it vectorize.
     """
     cdef bint neg = p < 0.0
-    cdef double e = fa_exp(-fabs(p))
+    cdef double e = fa_exp_neg(-fabs(p))
     if FASTACT_FLOAT32:
         return (f * e if neg else f) / (1.0 + e)
     # p >= 0: e <= 1 moves the result by less than its own size, pl is irrelevant
@@ -331,7 +336,7 @@ cdef inline double _logistic_d1(double p, double pl, double f, bint tail) noexce
         es = _exp_shifted(-a, -al, &sl, &k)
         e = es if k == 0.0 else 0.0
     else:
-        e = fa_exp(-a)
+        e = fa_exp_neg(-a)
     t = 1.0 + e
     tl = e - (t - 1.0)      # 1 + e = t + tl exactly
     g = f / (t * t)
