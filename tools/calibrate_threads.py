@@ -54,15 +54,31 @@ def _params(kernel):
         kernel, tuple(1.0 for _ in KERNELS[kernel]["params"]) + (0.0, 0.0))[:2] or (0.0, 0.0)
 
 
+def _serial_and_threaded(loop, x, o, p0, p1, rounds):
+    """Times of rounds calls with 1 thread and with THREADS, interleaved."""
+    one, two = [], []
+    for _ in range(rounds):
+        one += _time(loop, x, o, p0, p1, 1, repeats=1)
+        two += _time(loop, x, o, p0, p1, THREADS, repeats=1)
+    return one, two
+
+
+def _op_loops():
+    """(dtype, its name, kernel, op, p0, p1, the op's loop) for every unary op."""
+    for dtype in (np.float32, np.float64):
+        for kernel in KERNELS:
+            p0, p1 = _params(kernel)
+            for op in kernel_ops(kernel):
+                loop = _dispatch.loop_pair(kernel, op)[0 if dtype == np.float32 else 1]
+                yield dtype, np.dtype(dtype).name, kernel, op, p0, p1, loop
+
+
 def team_overhead_ns(dtype):
     n = _loops.PARALLEL_THRESHOLD
     x = np.linspace(-3, 3, n).astype(dtype)
     o = np.empty_like(x)
     loop = _dispatch.loop_pair("identity", "fn")[0 if dtype == np.float32 else 1]
-    one, two = [], []
-    for _ in range(41):                                    # interleaved
-        one += _time(loop, x, o, 0.0, 0.0, 1, repeats=1)
-        two += _time(loop, x, o, 0.0, 0.0, THREADS, repeats=1)
+    one, two = _serial_and_threaded(loop, x, o, 0.0, 0.0, 41)
     return max(statistics.quantiles(two, n=4)[0] - statistics.quantiles(one, n=4)[0], 500.0)
 
 
@@ -76,40 +92,29 @@ def cost_per_element_ns(loop, dtype, p0, p1):
 
 def calibrate():
     table = {}
-    for dtype in (np.float32, np.float64):
-        overhead = team_overhead_ns(dtype)
-        dname = np.dtype(dtype).name
-        table[dname] = {}
-        print(f"{dname}: team overhead {overhead / 1000:.1f} us", file=sys.stderr)
-        for kernel in KERNELS:
-            p0, p1 = _params(kernel)
-            for op in kernel_ops(kernel):
-                loop = _dispatch.loop_pair(kernel, op)[0 if dtype == np.float32 else 1]
-                c = cost_per_element_ns(loop, dtype, p0, p1)
-                n = 2 * overhead / (c * (1 - 1 / THREADS))
-                n = int(min(max(n, _loops.PARALLEL_THRESHOLD), CEILING))
-                table[dname][f"{kernel}_{op}"] = 1 << (n - 1).bit_length()   # a power of 2
+    overhead = {}
+    for dtype, dname, kernel, op, p0, p1, loop in _op_loops():
+        if dname not in table:
+            overhead[dname] = team_overhead_ns(dtype)
+            table[dname] = {}
+            print(f"{dname}: team overhead {overhead[dname] / 1000:.1f} us", file=sys.stderr)
+        c = cost_per_element_ns(loop, dtype, p0, p1)
+        n = 2 * overhead[dname] / (c * (1 - 1 / THREADS))
+        n = int(min(max(n, _loops.PARALLEL_THRESHOLD), CEILING))
+        table[dname][f"{kernel}_{op}"] = 1 << (n - 1).bit_length()   # a power of 2
     return table
 
 
 def check():
     """Ratios (THREADS threads / serial) at each op's threshold, worst first."""
     rows = []
-    for dtype in (np.float32, np.float64):
-        dname = np.dtype(dtype).name
-        for kernel in KERNELS:
-            p0, p1 = _params(kernel)
-            for op in kernel_ops(kernel):
-                n = _thresholds.THRESHOLDS[dname][f"{kernel}_{op}"]
-                x = np.random.default_rng(0).normal(0, 3, n).astype(dtype)
-                o = np.empty_like(x)
-                loop = _dispatch.loop_pair(kernel, op)[0 if dtype == np.float32 else 1]
-                one, two = [], []
-                for _ in range(31):                        # interleaved
-                    one += _time(loop, x, o, p0, p1, 1, repeats=1)
-                    two += _time(loop, x, o, p0, p1, THREADS, repeats=1)
-                rows.append((statistics.median(two) / statistics.median(one), dname,
-                             f"{kernel}_{op}", n, statistics.median(one) / 1000))
+    for dtype, dname, kernel, op, p0, p1, loop in _op_loops():
+        n = _thresholds.THRESHOLDS[dname][f"{kernel}_{op}"]
+        x = np.random.default_rng(0).normal(0, 3, n).astype(dtype)
+        o = np.empty_like(x)
+        one, two = _serial_and_threaded(loop, x, o, p0, p1, 31)
+        rows.append((statistics.median(two) / statistics.median(one), dname,
+                     f"{kernel}_{op}", n, statistics.median(one) / 1000))
     rows.sort(reverse=True)
     print(f"{THREADS} threads / serial at each op's threshold (fastact/_thresholds.py), worst first:")
     for r, dname, name, n, serial_us in rows:
