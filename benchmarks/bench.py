@@ -126,7 +126,7 @@ def run_rounds(contenders, rounds, bufs, prune, overhead, settle=0.0, warm=False
     worker threads go idle); warm: one untimed call right before the timed one
     (the contender's own thread pool is awake, as in a loop).  prune: from n = 10^5,
     after the first round, peers slower than prune x the fastest peer of their mode
-    are not timed again.  budget: seconds; no new round starts once the last
+    are not timed again (but those marked 'keep': within fastact's accuracy bounds).  budget: seconds; no new round starts once the last
     round's duration would take the case past it (the first round always runs).
     Returns [(median seconds, samples)] (samples 0: never timed)."""
     pc = time.perf_counter_ns
@@ -160,6 +160,7 @@ def run_rounds(contenders, rounds, bufs, prune, overhead, settle=0.0, warm=False
                     best[c["mode"]] = min(best.get(c["mode"], np.inf), samples[i][0])
             live = [i for i in live
                     if contenders[i]["peer"] == "fastact" or contenders[i]["ref"]
+                    or contenders[i].get("keep")
                     or samples[i][0] <= prune * best[contenders[i]["mode"]]]
         if budget is not None:
             now = time.perf_counter()
@@ -224,6 +225,7 @@ def worker(args):
         "loadavg_start": os.getloadavg(),
     }
     cases = [c for c in P.CASES if not args.only or c.label in args.only]
+    acc = load_accuracy(args.accuracy)
     verified = {}
     setup = {}          # seconds each peer spent in checks and compilation
     # Time budget: each case gets a share of the time left proportional to its
@@ -299,8 +301,12 @@ def worker(args):
                                 time.perf_counter() - t_setup
                             if f is None:
                                 continue
+                            # Peers within fastact's accuracy bounds are never pruned:
+                            # they can be the fastest of those.
+                            keep = within_bounds(acc, p.name, case.label, op, dt_name, mode)
                             contenders.append({"peer": p.name, "mode": mode, "call": f,
-                                               "inplace": mode == "inplace", "ref": False})
+                                               "inplace": mode == "inplace", "ref": False,
+                                               "keep": keep})
                     # Peers far behind at the previous size (>= 10^5) are not timed
                     # again: they cannot be the fastest.
                     skipped = []
@@ -315,7 +321,7 @@ def worker(args):
                         for c in contenders:
                             k = f"{c['peer']}|{c['mode']}"
                             t = pr["times"].get(k)
-                            if c["peer"] != "fastact" and (
+                            if c["peer"] != "fastact" and not c["keep"] and (
                                     k in pr["skipped"] or
                                     (t is not None and t > args.prune * best[c["mode"]])):
                                 skipped.append(k)
@@ -417,6 +423,8 @@ def run_worker(args, threads, json_path, deadline=0.0):
         cmd += ["--modes", ",".join(args.modes)]
     if args.peers:
         cmd += ["--peers", ",".join(args.peers)]
+    if args.accuracy:
+        cmd += ["--accuracy", os.path.abspath(args.accuracy)]
     if args.verbose:
         cmd += ["--verbose"]
     env = dict(os.environ)
@@ -428,7 +436,7 @@ def run_worker(args, threads, json_path, deadline=0.0):
 
 
 def repeats_arg(spec):
-    if isinstance(spec, int):
+    if isinstance(spec, (int, str)):
         return str(spec)
     return ",".join(f"{k}:{v}" for k, v in sorted(spec.items()))
 
@@ -473,17 +481,41 @@ MEMORY_TARGET = 1.15
 PEER_TARGET = 0.8
 
 
-def analyse(rec):
-    """Per mode: fastact time, best peer (name, time), ratio; copy ratios."""
+def load_accuracy(path):
+    """{(peer, label, op, dtype, mode): worst ULP on the benchmark's input range,
+    bound} from ``peer_accuracy.py --json``; None without a file."""
+    if not path:
+        return None
+    with open(path) as f:
+        data = json.load(f)
+    return {(r["peer"], r["label"], r["op"], r["dtype"], r["mode"]):
+            (r["worst_ulp_bench"], r["bound"]) for r in data["rows"]}
+
+
+def within_bounds(acc, peer, label, op, dtype, mode):
+    """True if the peer formula meets fastact's ULP bound on the benchmark's inputs
+    (False if unmeasured)."""
+    w = acc.get((peer, label, op, dtype, mode)) if acc else None
+    return w is not None and w[0] <= w[1]
+
+
+def analyse(rec, acc=None):
+    """Per mode: fastact time, best peer (name, time), ratio; copy ratios; with
+    accuracy data (load_accuracy), also the best peer within fastact's bounds
+    ("best_ok", "ratio_ok")."""
     row = {}
     for mode in MODES:
         fa = rec["times"].get(f"fastact|{mode}")
-        best = None
+        best = best_ok = None
         for k, t in rec["times"].items():
             peer, m = k.split("|")
             if m == mode and peer != "fastact" and (best is None or t < best[1]):
                 best = (peer, t)
+            if m == mode and peer != "fastact" and (best_ok is None or t < best_ok[1]) \
+                    and within_bounds(acc, peer, rec["label"], rec["op"], rec["dtype"], m):
+                best_ok = (peer, t)
         ratio = fa / best[1] if fa is not None and best else None
+        ratio_ok = fa / best_ok[1] if fa is not None and best_ok else None
         k_fa = rec["samples"].get(f"fastact|{mode}", 0)
         k_best = rec["samples"].get(f"{best[0]}|{mode}", 0) if best else 0
         few = ratio is not None and min(k_fa, k_best) < rec.get("rounds", 0)
@@ -491,7 +523,8 @@ def analyse(rec):
         if rec["memory_bound"] and fa is not None:
             ref = copy_bound(rec["refs"], mode)
             copy = fa / ref if ref else None
-        row[mode] = {"fa": fa, "best": best, "ratio": ratio, "copy": copy, "few": few}
+        row[mode] = {"fa": fa, "best": best, "ratio": ratio, "copy": copy, "few": few,
+                     "best_ok": best_ok, "ratio_ok": ratio_ok}
     return row
 
 
@@ -509,7 +542,67 @@ def busy_warning(workers):
     return None
 
 
+def accuracy_section(workers, acc):
+    """Markdown: fastact / the fastest peer within fastact's accuracy bounds, out=,
+    n >= 10^6, per op and (dtype, n, threads); and the counts per mode."""
+    cols, table, counts = [], {}, {}
+    for w in workers:
+        for rec in w["results"]:
+            if rec["n"] < 1_000_000:
+                continue
+            a = analyse(rec, acc)
+            col = (rec["dtype"], rec["n"], w["threads"])
+            if col not in cols:
+                cols.append(col)
+            table.setdefault(f"{rec['label']}.{rec['op']}", {})[col] = a["out"]
+            for m in MODES:
+                if a[m]["fa"] is None or a[m]["best"] is None:
+                    continue
+                c = counts.setdefault(m, [0, 0, 0])    # rows, met, no peer within bounds
+                c[0] += 1
+                if a[m]["ratio_ok"] is None:
+                    c[2] += 1
+                else:
+                    c[1] += a[m]["ratio_ok"] <= PEER_TARGET
+    if not cols:
+        return []
+    cols.sort()
+    L = ["## Against the fastest peer within fastact's accuracy bounds\n",
+         "The peers' accuracy comes from `benchmarks/peer_accuracy.py` (see "
+         "`benchmarks/ACCURACY.md`): a peer formula is *within the bounds* when its "
+         "worst error on the benchmark's input range (|x| ≤ 20: the accuracy tests' "
+         "grid there, plus 4,000 points drawn as the inputs are) is within the ULP "
+         "bound that fastact's accuracy tests assert over the whole range (float64 fn "
+         "2, grad 3, grad2 4 ULP; float32 2 ULP). Those peers were never pruned. "
+         "Cells: fastact time / that peer's time, `out=`, n ≥ 10^6, and the peer; "
+         "*none*: no peer formula is within the bounds (the plain ratio is in the "
+         f"tables above). Bold: above {PEER_TARGET}.\n"]
+    L.append("| op | " + " | ".join(f"{d} {n:.0e} {t}t".replace("e+0", "e") for d, n, t in cols)
+             + " |")
+    L.append("|---|" + "---|" * len(cols))
+    for op, cells in table.items():
+        row = [op]
+        for col in cols:
+            r = cells.get(col)
+            if r is None or r["fa"] is None:
+                row.append("–")
+            elif r["ratio_ok"] is None:
+                row.append("none")
+            else:
+                v = f"{fmt(r['ratio_ok'], 2)} {r['best_ok'][0]}"
+                row.append(f"**{v}**" if r["ratio_ok"] > PEER_TARGET else v)
+        L.append("| " + " | ".join(row) + " |")
+    L.append("")
+    for m, (k, ok, none) in counts.items():
+        L.append(f"- {MODE_TITLE[m]}, n ≥ 10^6: fastact ≤ {PEER_TARGET}x the fastest peer "
+                 f"within the bounds in {ok} of {k - none} rows; in {none} more rows no "
+                 "peer is within the bounds.")
+    L.append("")
+    return L
+
+
 def markdown(workers, args, cmdline, t_total, plot_name=None):
+    acc = load_accuracy(getattr(args, "accuracy", None))
     L = []
     peers = {}
     for w in workers:
@@ -640,6 +733,8 @@ def markdown(workers, args, cmdline, t_total, plot_name=None):
                     cells.append("")
                 L.append("| " + " | ".join(cells) + " |")
             L.append("")
+    if acc:
+        L += accuracy_section(workers, acc)
     # n = 100 per call
     small = [(w["threads"], rec, b) for w in workers for rec in w["results"]
              for b in w["baseline"] if rec["n"] == b["n"] == 100 and rec["dtype"] == b["dtype"]]
@@ -964,6 +1059,12 @@ def main(argv=None):
                     help="plot path (default results.png next to --out)")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--json", default=None, help="also write the raw results as JSON")
+    ap.add_argument("--accuracy", default=None,
+                    help="peer_accuracy.py --json output: also compare with the fastest "
+                         "peer within fastact's accuracy bounds (and never prune those)")
+    ap.add_argument("--report-from", default=None, metavar="JSON",
+                    help="write the report (--out) from a --json file of an earlier run "
+                         "instead of timing")
     ap.add_argument("--verbose", "-v", action="store_true", help="one line per case")
     ap.add_argument("--denormals", action="store_true",
                     help="only time inputs whose results are subnormal against normal "
@@ -972,6 +1073,22 @@ def main(argv=None):
     ap.add_argument("--worker-json", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--deadline", type=float, default=0.0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.report_from:
+        # Re-render an earlier run (e.g. with new accuracy data): the stored
+        # arguments describe how it was timed.
+        with open(args.report_from) as f:
+            data = json.load(f)
+        old = argparse.Namespace(**data["args"])
+        old.repeats = data["args"]["repeats"]
+        old.accuracy = args.accuracy
+        t_total = sum(w.get("elapsed_s", 0.0) for w in data["workers"])
+        text = markdown(data["workers"], old, f"(report of {args.report_from})", t_total)
+        if args.out:
+            with open(args.out, "w") as f:
+                f.write(text)
+        else:
+            print(text)
+        return 0
     if args.denormals:
         t0 = time.time()
         rounds = int(args.repeats) if args.repeats and args.repeats.isdigit() else 7
