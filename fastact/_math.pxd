@@ -112,6 +112,7 @@ cdef extern from * nogil:
     #define fa_vsigmoidf_d2(p, f) (p)
     #define fa_vsiluf_d1(x) (x)
     #define fa_vtanhf(x) (x)
+    #define fa_vatanf(x) (x)
     #define fa_vexpf_mul(x, ch, cl) (x)
     #define fa_vexpm1f_mul(x, ch, cl) (x)
     #define fa_two_sumf_lo(a, b, s) (0.0f)
@@ -149,6 +150,7 @@ cdef extern from * nogil:
     float fa_vsigmoidf_d2(float p, float f)     # f sigmoid''(p), f = 1 or 8
     float fa_vsiluf_d1(float x)                 # silu'(x)
     float fa_vtanhf(float)
+    float fa_vatanf(float)
     float fa_vexpf_mul(float x, float ch, float cl)    # (ch + cl) exp(x), x <= 0
     float fa_vexpm1f_mul(float x, float ch, float cl)  # (ch + cl) expm1(x), x <= 0
     float fa_two_sumf_lo(float a, float b, float s)    # a + b - s, s = fl(a + b)

@@ -287,13 +287,16 @@ static inline double fa_vatan(double x)
      * 2.04 ULP (x = -1.4725).  ul: 1/a's remainder; wl: what w misses. */
     const double PI_2_LO = 6.123233995736766e-17, PI_6_LO = -5.360408832255455e-17;
     const double SQRT3_LO = 1.0035084221806903e-16;
-    double ul = big ? FA_FMA(-u, a, 1.0) / a : 0.0;
+    double ul = big ? u * FA_FMA(-u, a, 1.0) : 0.0;   /* (1 - u a) / a to ~2^-52 */
     ul = ul == ul ? ul : 0.0;                       /* a = inf: 0 * inf */
     double nh = FA_FMA(u, SQRT3, -1.0), nl = u * SQRT3_LO + ul * SQRT3;
     double dh = u + SQRT3;
-    double wm = (nh + nl) / dh;
+    /* two divisions, not four: the quotient from a reciprocal (~1.5 ULP) and its
+     * remainder, whose rounding error is ~2^-52 of a term already ~2^-52 of w. */
+    double rdh = 1.0 / dh;
+    double wm = (nh + nl) * rdh;
     double dl = (u - (dh - SQRT3)) + (SQRT3_LO + ul);  /* Fast2Sum: sqrt(3) > u */
-    double wml = ((FA_FMA(-wm, dh, nh) + nl) - wm * dl) / dh;
+    double wml = ((FA_FMA(-wm, dh, nh) + nl) - wm * dl) * rdh;
     double w = mid ? wm : u;
     double wl = mid ? wml : ul;
 #endif
@@ -603,6 +606,54 @@ static inline float fa_vtanhf(float x)
     t = a < 1.220703125e-4f ? a : t;                          /* 2^-13: tanh x = x to 2^-26 x */
     t = copysignf(t, x);
     return x != x ? x : t;
+}
+
+/* atan(x) in float arithmetic: a = |x|, u = a or, above 1, 1/a with its
+ * remainder (atan a = pi/2 - atan(1/a)), then atan(u) = u + u^3 P(u^2) on [0, 1]
+ * with no further reduction, so one division (the double path divides twice for
+ * a pi/6 reduction): P a minimax fit of degree 8 in u^2 (relative error of the
+ * result < 2^-28.5) by Estrin's scheme but its last step, which is carried as a
+ * pair like u^3 and the product; then u + u^3 P, or pi/2 (a float pair) minus
+ * it, summed by Fast2Sum and rounded once.  <= 0.73 ULP on a sample of every
+ * 11th float (the double path: 0.5); AVX-512, 1 thread: 0.70 -> 0.41 ns. */
+FA_ALWAYS_INLINE float fa_vatanf(float x)
+{
+    const float PIO2_HI = 1.57079637f, PIO2_LO = -4.37113883e-08f;
+    const float C0 = -0.333332986f;
+    float a = fabsf(x);
+    int big = a > 1.0f;
+    float q = 1.0f / a;
+    float u = big ? q : a;
+    float ul = q * fmaf(-q, a, 1.0f);                         /* 1/a - q */
+    ul = (big & (a <= 3.40282347e38f)) ? ul : 0.0f;           /* inf: 0 * inf */
+    float t = u * u, tl = fmaf(u, u, -t);
+    /* p = C1 + C2 t + ... + C8 t^7, a dependency chain of 4 operations, not 7 */
+    float t2 = t * t, t4 = t2 * t2;
+    float e0 = fmaf(-0.142641023f, t, 0.19998534f);
+    float e1 = fmaf(-0.0840158165f, t, 0.109515063f);
+    float e2 = fmaf(-0.0311489366f, t, 0.0579272285f);
+    float e3 = fmaf(-0.00179040583f, t, 0.0108996965f);
+    float p = fmaf(fmaf(e3, t2, e2), t4, fmaf(e1, t2, e0));
+    float pt = t * p;                                         /* P = C0 + t p = ph + pl */
+    float ph = C0 + pt;
+    float pl = ((C0 - ph) + pt) + (fmaf(t, p, -pt) + tl * p); /* Fast2Sum: |C0| > |t p| */
+    float ut = u * t;
+    float utl = fmaf(u, t, -ut) + u * tl;
+    float c = ut * ph;                                        /* u^3 P = c + cl */
+    float cl = fmaf(ut, ph, -c) + (ut * pl + utl * ph);
+    /* |x| <= 1: a + c + cl */
+    float h0 = a + c;
+    float small = h0 + (((a - h0) + c) + cl);                 /* Fast2Sum: a > |c| */
+    /* |x| > 1: (PIO2_HI - u) - (c + cl) + PIO2_LO - ul / (1 + u^2); 1 / (1 + t)
+     * to a few percent is plenty for ul (< 2^-24 u) */
+    float s = PIO2_HI - u;
+    float se = (PIO2_HI - s) - u;                             /* Fast2Sum: pi/2 > u */
+    float h = s - c;
+    float hl = (s - h) - c;                                   /* Fast2Sum: s > |c| */
+    float rinv = fmaf(t, fmaf(0.5f, t, -1.0f), 1.0f);
+    float large = h + (hl + ((se + PIO2_LO) - fmaf(ul, rinv, cl)));
+    float r = copysignf(big ? large : small, x);
+    return x != x ? x : r;
 }
 #else
 #define FASTACT_F32_NATIVE 0

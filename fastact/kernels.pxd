@@ -35,7 +35,7 @@ from fastact._math cimport (
     fa_log1p as log1p, fa_log1p_hl as log1p_hl, fa_tanh as tanh,
     fa_recipf, fa_two_sumf_lo, fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_d2,
     fa_vsigmoidf_mul, fa_vsiluf_d1,
-    fa_vtanhf, fmaf,
+    fa_vatanf, fa_vtanhf, fmaf,
 )
 
 cdef extern from "<math.h>" nogil:
@@ -1479,6 +1479,8 @@ cdef inline double _softplus_ext(double x, double beta) noexcept nogil:
 
 # ---------------------------------------------------------------- arctan, softsign
 cdef inline double arctan_fn(double x) noexcept nogil:
+    if FASTACT_F32_NATIVE:
+        return fa_vatanf(<float> x)          # one division, 16 float lanes
     return atan(x)
 
 cdef inline float _arctan_grad_f32(float x, float* lo) noexcept nogil:
