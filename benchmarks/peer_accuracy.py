@@ -118,8 +118,9 @@ def measure_case(case, dtypes, peers, ops=None):
                     wb = float(np.max(errs[bench])) if bench.any() else 0.0
                     rows.append({
                         "label": case.label, "op": op, "dtype": dt, "peer": peer.name,
-                        "mode": mode, "worst_ulp": m.worst, "worst_x": float(m.worst_x),
-                        "worst_ulp_bench": wb, "bound": bound,
+                        "mode": mode, "worst_ulp": float(f"{m.worst:.6g}"),
+                        "worst_x": float(m.worst_x), "worst_ulp_bench": float(f"{wb:.6g}"),
+                        "bound": bound,
                         "within": bool(m.worst <= bound),
                         "nonfinite": int(np.count_nonzero(~np.isfinite(errs))),
                     })
@@ -246,7 +247,7 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"versions": versions, "bench_range": BENCH_RANGE, "rows": rows}, f,
-                      indent=0)
+                      separators=(",", ":"))
     return 0
 
 
