@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 import numpy as np
 
@@ -85,17 +86,26 @@ def timer_overhead():
     return float(np.median(s))
 
 
+def run_once(peer, label, op, mode, bufs):
+    """The peer's result on bufs.xin (a fresh array; in place on a fresh copy of
+    it, out= into a NaN-filled buffer), or None where the peer has no formula for
+    that op and mode.  Floating-point warnings are silenced; errors propagate."""
+    f = peer.bind(label, op, mode, bufs)
+    if f is None:
+        return None
+    bufs.restore()
+    bufs.o.fill(np.nan)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return np.array(peer.result(f(), bufs, mode), copy=True)
+
+
 def verify(peer, label, op, mode, tiny, ref, dtype):
     """Run once on VERIFY_N elements (also compiles jits); None if right, else why."""
     try:
-        f = peer.bind(label, op, mode, tiny)
-        if f is None:
+        got = run_once(peer, label, op, mode, tiny)
+        if got is None:
             return "n/a"
-        tiny.restore()
-        tiny.o.fill(np.nan)
-        with np.errstate(all="ignore"):
-            got = peer.result(f(), tiny, mode)
-            got = np.asarray(got)
     except Exception as e:  # noqa: BLE001 - a peer failing is reported, not fatal
         return f"error: {type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''}"
     if got.dtype != dtype:
@@ -509,10 +519,12 @@ def analyse(rec, acc=None):
         best = best_ok = None
         for k, t in rec["times"].items():
             peer, m = k.split("|")
-            if m == mode and peer != "fastact" and (best is None or t < best[1]):
+            if m != mode or peer == "fastact":
+                continue
+            if best is None or t < best[1]:
                 best = (peer, t)
-            if m == mode and peer != "fastact" and (best_ok is None or t < best_ok[1]) \
-                    and within_bounds(acc, peer, rec["label"], rec["op"], rec["dtype"], m):
+            if (best_ok is None or t < best_ok[1]) and within_bounds(
+                    acc, peer, rec["label"], rec["op"], rec["dtype"], m):
                 best_ok = (peer, t)
         ratio = fa / best[1] if fa is not None and best else None
         ratio_ok = fa / best_ok[1] if fa is not None and best_ok else None

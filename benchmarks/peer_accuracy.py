@@ -26,7 +26,6 @@ import os
 import platform
 import sys
 import time
-import warnings
 
 import numpy as np
 
@@ -35,6 +34,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, HERE)
 
+import bench as B  # noqa: E402
 import mp_reference as R  # noqa: E402
 import peers as P  # noqa: E402
 
@@ -71,15 +71,10 @@ def grid_buffers(dtype, xs):
 
 
 def run_peer(peer, label, op, mode, bufs):
-    """The peer's result on bufs.xin (a fresh array), or (None, why)."""
-    f = peer.bind(label, op, mode, bufs)
-    if f is None:
+    """The peer's result on bufs.xin (bench.run_once), or (None, why)."""
+    got = B.run_once(peer, label, op, mode, bufs)
+    if got is None:
         return None, "n/a"
-    bufs.restore()
-    bufs.o.fill(np.nan)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        got = np.array(peer.result(f(), bufs, mode), copy=True)
     if got.dtype != bufs.dtype or got.shape != bufs.xin.shape:
         return None, f"returned {got.dtype} {got.shape}"
     return got, None
