@@ -98,6 +98,8 @@ cdef extern from * nogil:
     #define FASTACT_EXACT_TAILS 1
     #define FASTACT_FLOAT32 0
     #define fa_vexp_mul(x, l, f) (x)    /* dead code here: exp_mul_moderate */
+    #define fa_vsigmoid_mul(p, pl, f) (p)   /* dead code here (kernels.pxd) */
+    #define fa_vsilu_d1(p, pl) (p)
     #define fa_exp_neg exp
     #endif
     #if !defined(FASTACT_F32_NATIVE) || !FASTACT_F32_NATIVE
@@ -108,9 +110,11 @@ cdef extern from * nogil:
     #define FASTACT_F32_NATIVE 0
     #define fa_vexpf(x) (x)
     #define fa_vsigmoidf_mul(p, f) (p)
+    #define fa_vsigmoidf_mul_l(p, pl, f) (p)
     #define fa_vsigmoidf_d1(p, f) (p)
     #define fa_vsigmoidf_d2(p, f) (p)
     #define fa_vsiluf_d1(x) (x)
+    #define fa_vsiluf_d1_l(x, xl) (x)
     #define fa_vtanhf(x) (x)
     #define fa_vatanf(x) (x)
     #define fa_vexpf_mul(x, ch, cl) (x)
@@ -129,6 +133,8 @@ cdef extern from * nogil:
     double fa_atan(double)
     double fa_fma(double, double, double)
     double fa_vexp_mul(double, double, double)
+    double fa_vsigmoid_mul(double p, double pl, double f)   # f sigmoid(p + pl), float64 vector modules
+    double fa_vsilu_d1(double p, double pl)                 # silu'(p + pl), float64 vector modules
     double fa_exp_neg(double)               # exp(x) for x <= 0 (and NaN)
     # 1 where long double is x87 extended and the module is not a vector one.
     const int FASTACT_USE_EXT
@@ -146,9 +152,11 @@ cdef extern from * nogil:
     const int FASTACT_F32_NATIVE
     float fa_vexpf(float)
     float fa_vsigmoidf_mul(float p, float f)    # f sigmoid(p), f = 1 or p
+    float fa_vsigmoidf_mul_l(float p, float pl, float f)    # f sigmoid(p + pl)
     float fa_vsigmoidf_d1(float p, float f)     # f sigmoid'(p)
     float fa_vsigmoidf_d2(float p, float f)     # f sigmoid''(p), f = 1 or 8
     float fa_vsiluf_d1(float x)                 # silu'(x)
+    float fa_vsiluf_d1_l(float x, float xl)     # silu'(x + xl)
     float fa_vtanhf(float)
     float fa_vatanf(float)
     float fa_vexpf_mul(float x, float ch, float cl)    # (ch + cl) exp(x), x <= 0

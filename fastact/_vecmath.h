@@ -21,6 +21,16 @@
 #include <stdint.h>
 #include <string.h>
 
+/* For the large kernels: GCC would not inline them, and a loop that calls a
+ * function does not vectorize. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FA_ALWAYS_INLINE static inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define FA_ALWAYS_INLINE static __forceinline
+#else
+#define FA_ALWAYS_INLINE static inline
+#endif
+
 /* a * b + c: one instruction where the ISA has FMA; without it (baseline
  * x86-64) the plain expression, since a libm fma() call would stop the loop
  * from vectorizing (only the float32 loops run there, which do not need the
@@ -52,10 +62,11 @@ static inline double fa_pow2(double k)
     return fa_asdouble(fa_asuint(k + (FA_SHIFT + 1023.0)) << 52);
 }
 
-/* exp(r) - 1 for |r| <= ln2/2 + tiny: Taylor series to r^14 (error < 1e-17);
- * for float32 results to r^9 (< 1e-11 relative: gelu' and silu' cancel a few
- * hundredfold next to their zeros). */
-static inline double fa_expm1_reduced(double r)
+/* exp(r) - 1 - r = r^2 P(r) for |r| <= ln2/2 + tiny: Taylor series to r^14
+ * (error < 1e-17); for float32 results to r^9 (< 1e-11 relative: gelu' and
+ * silu' cancel a few hundredfold next to their zeros).  fa_expm1_reduced adds
+ * r; callers that carry e^r as a pair keep the two apart. */
+static inline double fa_exp_series_p(double r)
 {
 #ifdef FASTACT_FLOAT32_MATH
     double p = 1.0 / 362880.0;                      /* 1/9! */
@@ -79,7 +90,17 @@ static inline double fa_expm1_reduced(double r)
     double s2 = FA_FMA(1.0 / 87178291200.0, r2, q5);
     double p = FA_FMA(FA_FMA(s2, r2, q4), r8, FA_FMA(s1, r4, s0));
 #endif
-    return r + (r * r) * p;
+    return p;
+}
+
+static inline double fa_exp_series_tail(double r)
+{
+    return (r * r) * fa_exp_series_p(r);
+}
+
+static inline double fa_expm1_reduced(double r)
+{
+    return r + fa_exp_series_tail(r);
 }
 
 /* x = k ln2 + r, |r| <= ln2/2 (Cody-Waite: ln2 in two parts).  x is clamped
@@ -155,6 +176,125 @@ static inline double fa_vexp_mul(double x, double l, double f)
     y = (y * fa_pow2(k1)) * fa_pow2(k - k1);
     y = x < -810.0 ? 0.0 * f : y;
     return x != x ? x : y;
+}
+
+/* The common step of the float64 vector modules' logistic kernels (sigmoid
+ * times a factor, silu'): with E = exp(-|p + pl|), pl a small correction (p's
+ * rounding error), E = (*y + *yl) * *s1 * *s2, and 1 / (1 + E) = u (1 + *rho)
+ * to ~2^-100; returns u.  *y + *yl carries the reduction's rounding error, pl
+ * and the series' tail r^2 P apart from 1 + r; 1 + E is exact; one
+ * reciprocal with its remainder.  2^k in two normal factors *s1 * *s2 (k >=
+ * -1169), for the caller to apply last, so that a subnormal result is
+ * rounded about once.  |p| is clamped to 810 (also inf; NaN stays NaN). */
+FA_ALWAYS_INLINE double fa_vlogistic_parts(double p, double pl, double *y, double *yl,
+                                           double *s1, double *s2, double *rho)
+{
+    const double LOG2E = 1.4426950408889634;
+    const double LN2_HI = 0.6931471803691238;       /* 32 significant bits */
+    const double LN2_LO = 1.9082149292705877e-10;
+    double a = p < 0.0 ? -p : p;
+    double al = p < 0.0 ? -pl : pl;                 /* |p + pl| = a + al */
+    double ac = a > 810.0 ? 810.0 : a;
+    /* -(a + al) = k ln 2 + r1 + d: k ln2_hi and r1 exact (Cody-Waite), d the
+     * rest (|d| < 2^-22), r = r1 + d rounded with its error re (2Sum: r1 may be
+     * below d).  e^(r + re) = 1 + r1 + d + r^2/2 + r re + r^3 Q(r): y + yl,
+     * with 1 + r1 and (1 + r1) + r^2/2 by Fast2Sum, r^2 as an exact pair, and
+     * r^3 Q = r^2 (P - 1/2) (P - 1/2 exact): what a rounded tail r^2 P lost,
+     * 0.3 ULP of the results. */
+    double k = fa_round(-ac * LOG2E);
+    double r1 = -ac - k * LN2_HI;
+    double t = k * LN2_LO;
+    double d = (-t - FA_FMA(k, LN2_LO, -t)) - al;
+    double r = r1 + d;
+    double rr = r * r, rrl = FA_FMA(r, r, -rr);
+    double q = rr * (fa_exp_series_p(r) - 0.5) + 0.5 * rrl;
+    double h = 1.0 + r1;
+    double hh = 0.5 * rr;
+    double yh = h + hh;
+    double ylo = ((((1.0 - h) + r1) + d) + ((h - yh) + hh)) + q;
+    *y = yh + ylo;                                  /* normalized: u below is */
+    *yl = (yh - *y) + ylo;                          /* then within 2^-53 of 1 / (1 + E) */
+    double k1 = fa_round(0.5 * k);
+    *s1 = fa_pow2(k1);
+    *s2 = fa_pow2(k - k1);
+    double e = (*y * *s1) * *s2, el = (*yl * *s1) * *s2;   /* E = e + el */
+    double tt = 1.0 + e;
+    double ttl = ((1.0 - tt) + e) + el;             /* Fast2Sum: 1 >= E */
+    double u = 1.0 / tt;
+    *rho = FA_FMA(-u, tt, 1.0) - u * ttl;
+    return u;
+}
+
+/* f sigmoid(p + pl) = f / (1 + E) (p >= 0) or f E / (1 + E) (p < 0), for
+ * |f| <= 2^60 |p| (silu, swish with 2^-60 <= |beta| <= 2^60, gelu-tanh):
+ * rounded about once, like the double-double path it replaces (exp_dd and
+ * two divisions: AVX-512 silu 2.4 -> 1.55 ns per element).  Beyond
+ * |p| = 800, f E underflows for every such f: the limits f (p > 0) and a
+ * signed 0 (p < 0).  f = +-inf: callers set the limits (inf * 0 here). */
+static inline double fa_vsigmoid_mul(double p, double pl, double f)
+{
+    double y, yl, s1, s2, rho, u = fa_vlogistic_parts(p, pl, &y, &yl, &s1, &s2, &rho);
+    double fu = f * u;
+    double pos = FA_FMA(f, u, fu * rho);
+    double m = f * y;                               /* f E / 2^k = m + ml */
+    double ml = FA_FMA(f, y, -m) + f * yl;
+    double mu = m * u;
+    double neg = FA_FMA(m, u, FA_FMA(mu, rho, ml * u));
+    neg = (neg * s1) * s2;
+    double res = p < 0.0 ? neg : pos;
+    res = (p < 0.0 ? -p : p) > 800.0 ? (p < 0.0 ? copysign(0.0, f) : f) : res;
+    return p != p ? p : res;
+}
+
+/* silu'(p + pl) = sigmoid(p) (1 + p (1 - sigmoid(p))), also swish'(x) with
+ * p + pl = beta x.  With E and U = 1 / (1 + E) from fa_vlogistic_parts:
+ * p >= 0: U (1 + g), g = p E U (nothing cancels); p < 0: E U q, q = 1 + p U,
+ * which cancels next to the zero p0 = -1.2785: p U (with pl) and 1 + p U as
+ * exact pairs; within 2^-5 of p0, where E's own error would show, the Taylor
+ * series about p0 to d^10 in d = p + pl - p0 (p0 in two parts; coefficients
+ * from mpmath at 60 digits).  The limits beyond |p| = 800: 1 and 0. */
+FA_ALWAYS_INLINE double fa_vsilu_d1(double p, double pl)
+{
+    const double P0_HI = -1.2784645427610737, P0_LO = -1.0946994183093437e-16;
+    const double C1_HI = 0.2178117057198001, C1_LO = -3.974332795880862e-18;
+    double y, yl, s1, s2, rho, u = fa_vlogistic_parts(p, pl, &y, &yl, &s1, &s2, &rho);
+    /* p >= 0: U (1 + G), U = u (1 + rho), G = p E U = p (1 - U) as a pair from
+     * 1 - u (exact: u in [1/2, 1]) and u rho (G U is up to 0.22 of the result:
+     * p E u rounded plainly cost it 0.5 ULP) */
+    double cu = 1.0 - u;
+    double gh = p * cu;
+    double gl = FA_FMA(p, cu, -gh) + (pl * cu - p * (u * rho));
+    double pos = FA_FMA(u, FA_FMA(gh, 1.0 + rho, rho + gl), u);
+    /* p < 0: E U q */
+    double pu = p * u;
+    double pul = FA_FMA(p, u, -pu) + (pu * rho + pl * u);
+    double qh = 1.0 + pu;
+    double qb = qh - 1.0;
+    double ql = ((1.0 - (qh - qb)) + (pu - qb)) + pul;   /* 2Sum */
+    double yu = y * u;
+    double yul = FA_FMA(y, u, -yu) + (yl * u + yu * rho);
+    double neg = FA_FMA(yu, qh, FA_FMA(yu, ql, yul * qh));
+    neg = (neg * s1) * s2;
+    /* near p0 */
+    double a0 = p - P0_HI;                          /* exact (Sterbenz) there */
+    double dh = a0 - P0_LO;
+    double db = dh - a0;
+    double dl = ((a0 - (dh - db)) + (-P0_LO - db)) + pl;  /* 2Sum: a0 may be 0 */
+    double q = FA_FMA(-2.9733542213263917e-05, dh, -4.090534237428612e-05);
+    q = FA_FMA(q, dh, 0.00018570724361186496);
+    q = FA_FMA(q, dh, 0.0007985218818397998);
+    q = FA_FMA(q, dh, 0.000126627410081122);
+    q = FA_FMA(q, dh, -0.006606589138356696);
+    q = FA_FMA(q, dh, -0.015222655223188032);
+    q = FA_FMA(q, dh, 0.018874814223782312);
+    q = FA_FMA(q, dh, 0.1466487969969469);
+    /* (dh + dl)^2 to first order: dl carries pl, up to ~100 ULP of the result */
+    double near = FA_FMA(C1_HI, dh, FA_FMA(C1_HI, dl, C1_LO * dh) + (dh * FA_FMA(2.0, dl, dh)) * q);
+    double res = p < 0.0 ? neg : pos;
+    res = fabs(dh) < 0.03125 ? near : res;
+    res = p > 800.0 ? 1.0 : res;        /* two selects: one that picks between two */
+    res = p < -800.0 ? 0.0 : res;       /* constants became a bool conversion, which */
+    return p != p ? p : res;            /* GCC 12 did not vectorize */
 }
 
 static inline double fa_vexpm1(double x)
@@ -361,14 +501,6 @@ static inline double fa_vatan(double x)
 #if defined(FASTACT_FLOAT32_MATH) && (defined(__FMA__) || defined(__aarch64__) || defined(_M_ARM64))
 #define FASTACT_F32_NATIVE 1
 
-#if defined(__GNUC__) || defined(__clang__)
-#define FA_ALWAYS_INLINE static inline __attribute__((always_inline))
-#elif defined(_MSC_VER)
-#define FA_ALWAYS_INLINE static __forceinline
-#else
-#define FA_ALWAYS_INLINE static inline
-#endif
-
 static inline uint32_t fa_asuintf(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
 static inline float fa_asfloat(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 
@@ -480,25 +612,32 @@ static inline float fa_vexpm1f_mul(float x, float ch, float cl)
     return x != x ? x : r;
 }
 
-/* The common step of the logistic kernels: with E = exp(-|p|) = (h + *lo) S,
+/* The common step of the logistic kernels: with E = exp(-|p + pl|) = (h + *lo) S,
  * S = *s1 * *s2, returns u = fl(1 / (1 + E)) and *rem with
- * 1 / (1 + E) = u (1 + *rem) to ~2^-46 (1 + E carried exactly as t + tl). */
-static inline float fa_vlogisticf_parts(float p, float *h, float *lo, float *s1, float *s2,
-                                        float *rem)
+ * 1 / (1 + E) = u (1 + *rem) to ~2^-46 (1 + E carried exactly as t + tl).
+ * has_pl (a constant): pl, the rounding error of p = beta x, is applied to
+ * first order (|pl| <= 2^-24 |p| <= 2^-17: its square is below 2^-34). */
+static inline float fa_vlogisticf_parts(float p, float pl, int has_pl, float *h, float *lo,
+                                        float *s1, float *s2, float *rem)
 {
     *h = fa_vexpf_parts(-fabsf(p), lo, s1, s2);
+    if (has_pl) {
+        float al = p < 0.0f ? -pl : pl;                       /* |p + pl| = |p| + al */
+        al = fabsf(p) > 120.0f ? 0.0f : al;                   /* exp's clamp; p = inf: pl NaN */
+        *lo = fmaf(-*h, al, *lo);
+    }
     float e = (*h * *s1) * *s2, el = (*lo * *s1) * *s2;
     float t = 1.0f + e;
     float tl = ((1.0f - t) + e) + el;
     return fa_recipf(t, tl, rem);
 }
 
-/* f * sigmoid(p), for f = 1, or f = x with p = beta x, 2^-8 <= |beta| (swish):
- * below p = -120, |f| e^p underflows then.  f = +-inf gives the limits f
- * (p > 0) and 0 (p < 0). */
-static inline float fa_vsigmoidf_mul(float p, float f)
+/* f * sigmoid(p + pl), for f = 1, or f = x with p + pl = beta x, 2^-8 <= |beta|
+ * (swish): below p = -120, |f| e^p underflows then.  f = +-inf gives the
+ * limits f (p > 0) and 0 (p < 0).  has_pl a constant (fa_vsigmoidf_mul: pl = 0). */
+static inline float fa_vsigmoidf_mul_(float p, float pl, int has_pl, float f)
 {
-    float h, lo, s1, s2, rem, u = fa_vlogisticf_parts(p, &h, &lo, &s1, &s2, &rem);
+    float h, lo, s1, s2, rem, u = fa_vlogisticf_parts(p, pl, has_pl, &h, &lo, &s1, &s2, &rem);
     float pos = fmaf(f, u, (f * u) * rem);                    /* f / (1 + E) */
     float fh = f * h, fhl = fmaf(f, h, -fh);                  /* f E = (fh + fhl + f lo) S */
     float neg = fmaf(fh, u, u * ((fhl + f * lo) + fh * rem));
@@ -509,11 +648,18 @@ static inline float fa_vsigmoidf_mul(float p, float f)
     return p != p ? p : r;
 }
 
+static inline float fa_vsigmoidf_mul(float p, float f) { return fa_vsigmoidf_mul_(p, 0.0f, 0, f); }
+
+static inline float fa_vsigmoidf_mul_l(float p, float pl, float f)
+{
+    return fa_vsigmoidf_mul_(p, pl, 1, f);
+}
+
 /* f * sigmoid'(p) = f E / (1 + E)^2, for f = 1, 4 (tanh'(x) = 4 sigmoid'(2x)) or
  * a power of two up to 2^20 (softplus''). */
 static inline float fa_vsigmoidf_d1(float p, float f)
 {
-    float h, lo, s1, s2, rem, u = fa_vlogisticf_parts(p, &h, &lo, &s1, &s2, &rem);
+    float h, lo, s1, s2, rem, u = fa_vlogisticf_parts(p, 0.0f, 0, &h, &lo, &s1, &s2, &rem);
     float uu = u * u, uul = fmaf(u, u, -uu);                  /* 1 / (1 + E)^2 ~ (uu + uul)(1 + 2 rem) */
     float fh = f * h, fhl = fmaf(f, h, -fh);
     float r = fmaf(fh, uu, fh * fmaf(2.0f * rem, uu, uul) + (fhl + f * lo) * uu);
@@ -555,20 +701,28 @@ static inline float fa_vsigmoidf_d2(float p, float f)
  * which cancels next to the zero x0 = -1.2785: x u and 1 + x u as exact pairs,
  * and within 2^-5 of x0 (where the error of E would show) the Taylor series
  * about x0 to d^5, d = x - x0 from x0 as a sum of three floats (mpmath at 60
- * digits).  Large (GCC would not inline it: the loop would not vectorize). */
-FA_ALWAYS_INLINE float fa_vsiluf_d1(float x)
+ * digits).  Large (GCC would not inline it: the loop would not vectorize).
+ * has_xl (a constant): silu'(x + xl), xl the rounding error of x = beta x'
+ * (swish'), applied to first order, also in d^2 of the series (where it is
+ * up to 2 ULP). */
+FA_ALWAYS_INLINE float fa_vsiluf_d1_(float x, float xl, int has_xl)
 {
     float lo, s1, s2, h = fa_vexpf_parts_(-fabsf(x), &lo, &s1, &s2, 1);
+    if (has_xl) {
+        float al = x < 0.0f ? -xl : xl;
+        al = fabsf(x) > 120.0f ? 0.0f : al;                   /* exp's clamp; x = inf: xl NaN */
+        lo = fmaf(-h, al, lo);
+    }
     float e = (h * s1) * s2, el = (lo * s1) * s2;
     float t = 1.0f + e;
     float tl = ((1.0f - t) + e) + el;                         /* Fast2Sum: 1 >= E */
     float rem, u = fa_recipf(t, tl, &rem);                    /* 1 / (1 + E) = u (1 + rem) */
     /* x >= 0 */
-    float xe = x * e, xel = fmaf(x, e, -xe) + x * el;
+    float xe = x * e, xel = fmaf(x, e, -xe) + (has_xl ? fmaf(xl, e, x * el) : x * el);
     float g = xe * u, gl = fmaf(xe, u, -g) + xel * u;         /* g = x E u, pair */
     float pos = fmaf(u, g + (gl + fmaf(2.0f * rem, g, rem)), u);   /* U (1 + g U / u), U = u (1 + rem) */
     /* x < 0: E u (1 + x u (1 + rem)) */
-    float xu = x * u, xul = fmaf(x, u, -xu) + xu * rem;
+    float xu = x * u, xul = fmaf(x, u, -xu) + (has_xl ? fmaf(xl, u, xu * rem) : xu * rem);
     float qh = 1.0f + xu, ql = fa_two_sumf_lo(1.0f, xu, qh) + xul;
     float hu = h * u;                                         /* E u / S, pair */
     float hul = fmaf(h, u, -hu) + (lo * u + hu * rem);
@@ -578,17 +732,23 @@ FA_ALWAYS_INLINE float fa_vsiluf_d1(float x)
     float a0 = x + 1.27846456f;                               /* exact (Sterbenz) */
     float dh = a0 - 1.29792825e-08f;
     float dl = fa_two_sumf_lo(a0, -1.29792825e-08f, dh) - 1.13e-16f;
+    dl = has_xl ? dl + xl : dl;
     float p = -0.0066065891f;
     p = fmaf(p, dh, -0.015222655f);
     p = fmaf(p, dh, 0.018874814f);
     p = fmaf(p, dh, 0.14664880f);
-    float near = fmaf(0.21781171f, dh, fmaf(0.21781171f, dl, 2.0378543e-09f * dh) + dh * dh * p);
+    float dd = has_xl ? dh * fmaf(2.0f, dl, dh) : dh * dh;  /* (dh + dl)^2 */
+    float near = fmaf(0.21781171f, dh, fmaf(0.21781171f, dl, 2.0378543e-09f * dh) + dd * p);
     float r = x < 0.0f ? neg : pos;
     r = fabsf(dh) < 0.03125f ? near : r;
     r = x > 120.0f ? 1.0f : r;                                /* the limits (inf * 0 beyond) */
     r = x < -120.0f ? -0.0f : r;
     return x != x ? x : r;
 }
+
+FA_ALWAYS_INLINE float fa_vsiluf_d1(float x) { return fa_vsiluf_d1_(x, 0.0f, 0); }
+
+FA_ALWAYS_INLINE float fa_vsiluf_d1_l(float x, float xl) { return fa_vsiluf_d1_(x, xl, 1); }
 
 /* tanh(x) = n / d, with m = expm1(-2|x|) = E - 1:  n = -m, d = 2 + m below
  * |x| = 0.34 (E >= 1/2: m = hS - 1 is exact), n = 1 - E, d = 1 + E above; both

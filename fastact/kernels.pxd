@@ -30,11 +30,11 @@ from fastact._math cimport (
     two_prod_lo, two_sum_lo,
 )
 from fastact._math cimport (
-    fa_atan as atan, fa_exp as exp, fa_exp_expm1 as exp_expm1,
+    fa_atan as atan, fa_exp as exp, fa_vsigmoid_mul, fa_vsilu_d1, fa_exp_expm1 as exp_expm1,
     fa_expm1 as expm1, fa_fma as fma,
     fa_log1p as log1p, fa_log1p_hl as log1p_hl, fa_tanh as tanh,
     fa_recipf, fa_two_sumf_lo, fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_d2,
-    fa_vsigmoidf_mul, fa_vsiluf_d1,
+    fa_vsigmoidf_mul, fa_vsigmoidf_mul_l, fa_vsiluf_d1, fa_vsiluf_d1_l,
     fa_vatanf, fa_vtanhf, fmaf,
 )
 
@@ -481,18 +481,30 @@ cdef inline double _softplus_grad2_f32(double x, double beta) noexcept nogil:
     return fa_vsigmoidf_d1(bf * <float> x, bf)
 
 cdef inline bint _swish_f32_params(double beta) noexcept nogil:
-    # beta x exact in float; below beta x = -120, x sigmoid(beta x) underflows
-    return (FASTACT_F32_NATIVE and 0.00390625 <= fabs(beta) <= 1048576.0
-            and _is_power_of_two(beta))
+    # below beta x = -120, x sigmoid(beta x) underflows
+    return FASTACT_F32_NATIVE and 0.00390625 <= fabs(beta) <= 1048576.0
+
+cdef inline float _swish_p_f32(float xf, double beta, float* pl) noexcept nogil:
+    """p = beta x in float and pl[0] its rounding error (to first order), with
+    beta = bh + bl a float pair: exact for a float beta (1.5), and for one that
+    is not (1.702) the error of bh is in pl too."""
+    cdef float bh = <float> beta
+    cdef float bl = <float> (beta - <double> bh)
+    cdef float p = bh * xf
+    pl[0] = fmaf(bh, xf, -p) + bl * xf
+    return p
 
 cdef inline double _swish_fn_f32(double x, double beta) noexcept nogil:
     cdef float xf = <float> x
-    cdef float bf = <float> beta
-    return fa_vsigmoidf_mul(bf * xf, xf)
+    cdef float pl
+    cdef float p = _swish_p_f32(xf, beta, &pl)
+    return fa_vsigmoidf_mul_l(p, pl, xf)
 
 cdef inline double _swish_grad_f32(double x, double beta) noexcept nogil:
-    # swish'(x) = silu'(beta x) (beta x exact)
-    return fa_vsiluf_d1(<float> beta * <float> x)
+    # swish'(x) = silu'(beta x), with beta x's rounding error
+    cdef float pl
+    cdef float p = _swish_p_f32(<float> x, beta, &pl)
+    return fa_vsiluf_d1_l(p, pl)
 
 
 # float64 variants, for the float64 vector modules: their loops call
@@ -684,6 +696,15 @@ cdef inline double _x_sigmoid_dd(double x, double p, double pl) noexcept nogil:
     cdef double r = q + ((fma(m, u, -q) + ml * u) + q * rho)
     return _unshift(r, k if p < 0.0 else 0.0, -a if p < 0.0 else 0.0, x)
 
+cdef inline double _x_sigmoid(double x, double p, double pl) noexcept nogil:
+    """x sigmoid(p + pl) for |x| <= 2^60 |p| (gelu-tanh; silu and swish call
+    fa_vsigmoid_mul themselves): the float64 vector modules' fa_vsigmoid_mul
+    (_vecmath.h: the same accuracy from an exp pair and one reciprocal, at
+    about 0.65x the cost), _x_sigmoid_dd elsewhere."""
+    if FASTACT_FLOAT32 or FASTACT_EXACT_TAILS:
+        return _x_sigmoid_dd(x, p, pl)
+    return fa_vsigmoid_mul(p, pl, copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x)
+
 cdef inline double _sigmoid_plus_g_dsigmoid_dd(_LogisticParts s, double g, double gl) noexcept nogil:
     """sigmoid(p) + (g + gl) sigmoid'(p) = (T + g E) / T^2 (p >= 0) or
     E (1 + E + g) / T^2 (p < 0), which cancels where g is near -1 - E."""
@@ -779,7 +800,20 @@ cdef inline double swish_grad(double x, double beta) noexcept nogil:
     # sigmoid(p) * (1 + p * (1 - sigmoid(p))), p = beta x
     if have_ext() & (fabs(beta * x) <= 800.0):
         return _swish_ext(x, beta, 1)
-    cdef double r = _swish_grad_plain(x, beta) if FASTACT_FLOAT32 else _swish_dd_grad(x, beta)
+    cdef double xc, p, r
+    if FASTACT_FLOAT32:
+        r = _swish_grad_plain(x, beta)
+    elif FASTACT_EXACT_TAILS:
+        r = _swish_dd_grad(x, beta)
+    else:
+        # the float64 vector modules: silu'(beta x) from an exp pair and one
+        # reciprocal (_vecmath.h), about half the double-double path's cost.
+        # p's rounding error from a bare fma (two_prod_lo's branch with the
+        # selects below stopped GCC 12 vectorizing): where p overflows, the
+        # kernel selects its limits and the low part is not used.
+        xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
+        p = beta * xc
+        r = fa_vsilu_d1(p, fma(beta, xc, -p))
     # x = +-inf: the limits 1 (beta x > 0) and 0 (beta x < 0), also for tiny
     # beta; 1/2 for beta = 0 (sigmoid(0))
     return (0.5 if beta == 0.0 else (1.0 if beta * x > 0.0 else 0.0)) if fabs(x) > DBL_MAX else r
@@ -805,10 +839,30 @@ cdef inline double swish_grad2(double x, double beta) noexcept nogil:
     # where the result is finite (and then inf * 0 in mul_exp: NaN at x = 0)
     return mul_exp(e, -a, -al, beta * ((2.0 * t - a * m) / (t * t * t)))
 
+# The float64 vector modules' swish for 2^-60 <= |beta| <= 2^60 (the loops'
+# variant mechanism, below): fa_vsigmoid_mul, whose f = x is within 2^60 of p.
+cdef inline bint _swish_f64_params(double beta) noexcept nogil:
+    return 8.673617379884035e-19 <= fabs(beta) <= 1.152921504606847e18     # 2^-60, 2^60
+
+cdef inline double _swish_fn_f64(double x, double beta) noexcept nogil:
+    # beta is not 0 here; p's rounding error from a bare fma (where p
+    # overflows, the kernel selects its limits without it): through
+    # _swish_dd_fn's checks and two_prod_lo's branch the loop ran 25% slower.
+    cdef double xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
+    cdef double p = beta * xc
+    cdef double r = fa_vsigmoid_mul(p, fma(beta, xc, -p), xc)
+    return (x if beta * x > 0.0 else 0.0) if fabs(x) > DBL_MAX else r
+
 # silu = swish with beta = 1 (its own kernel, so that the constant folds).
 cdef inline double silu_fn(double x) noexcept nogil:
+    cdef double r
     if FASTACT_F32_NATIVE:
-        return _swish_fn_f32(x, 1.0)
+        return fa_vsigmoidf_mul(<float> x, <float> x)
+    if not (FASTACT_FLOAT32 or FASTACT_EXACT_TAILS):
+        # x sigmoid(x); x = +-inf enters as +-DBL_MAX (inf * 0 otherwise), and
+        # gives the limits inf and 0
+        r = fa_vsigmoid_mul(x, 0.0, copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x)
+        return (x if x > 0.0 else 0.0) if fabs(x) > DBL_MAX else r
     return swish_fn(x, 1.0)
 
 cdef inline double silu_grad(double x) noexcept nogil:
@@ -1292,7 +1346,7 @@ cdef inline double _dd_one_plus(double c, double cl, double x, double* lo) noexc
 # A = 2 v' + x v'' = 2 sqrt(8/pi) (1 + 6 c x^2), which cancels next to x = +-1.42.
 cdef inline double _gelu_tanh_dd_fn(double x) noexcept nogil:
     cdef double vl, v = _gelu_tanh_v(x, &vl)
-    cdef double r = _x_sigmoid_dd(x, v, vl)
+    cdef double r = _x_sigmoid(x, v, vl)     # |x| < |v|
     r = x if x > 25.0 else r
     return -0.0 if x < -25.0 else r          # x exp(v) < 1e-470
 

@@ -501,13 +501,19 @@ def test_float32_float_arithmetic_seams(fa):
     ("swish", {"beta": 2.0}, ("fn", "grad")),
     ("swish", {"beta": -1.0}, ("fn", "grad")),
     ("swish", {"beta": 0.00390625}, ("fn", "grad")),      # the smallest beta on it
-    ("swish", {"beta": 1.5}, ("fn", "grad")),             # not a power of two: double
+    ("swish", {"beta": 1.5}, ("fn", "grad")),             # beta x not exact: its error pl
+    ("swish", {"beta": 1.702}, ("fn", "grad")),           # beta not a float: bh + bl
+    ("swish", {"beta": -0.1}, ("fn", "grad")),
+    ("swish", {"beta": 1048576.0}, ("fn", "grad")),       # the largest beta on it
+    ("swish", {"beta": 3e6}, ("fn", "grad")),             # past it: the double path
 ])
 def test_float32_float_arithmetic_parameters(fa, name, params, ops):
     """The float32 loops of ops with a parameter switch to their float-arithmetic
     variant for some parameter values (kernels.pxd: _NAME_OP_f32 where
-    _NAME_f32_params holds: elu alpha up to 2^20, celu alpha, softplus and swish
-    beta powers of two; swish' at silu''s zero divided by beta): held to 1 ULP, with both ends of their ranges, at
+    _NAME_f32_params holds: elu alpha up to 2^20, celu alpha and softplus beta
+    powers of two, swish 2^-8 <= |beta| <= 2^20 with beta x's rounding error
+    carried to first order; swish' at silu''s zero divided by beta): held to
+    1 ULP, with both ends of their ranges, at
     expm1's switch to x + x^2/2 (2^-12), the start of subnormal results, exp's
     clamp and random points."""
     dt = np.float32
@@ -520,8 +526,13 @@ def test_float32_float_arithmetic_parameters(fa, name, params, ops):
     xs += rng.uniform(-140.0, 140.0, 200).astype(dt).tolist()
     xs += rng.uniform(-3.0, 3.0, 200).astype(dt).tolist()
     if name == "swish":                # swish'(x) = silu'(beta x): its zero and series
+        beta = params["beta"]
         for v in (-1.2784645427610738, -1.2784645427610738 + 2.0 ** -5):
-            xs += [float(y) for y in R._neighbours(v / params["beta"], dt, 2)]
+            xs += [float(y) for y in R._neighbours(v / beta, dt, 2)]
+        # the same ranges in beta x (random points about the zero: where beta x's
+        # rounding error, carried to first order, moves the result most)
+        xs += (rng.uniform(-130.0, 130.0, 100) / beta).astype(dt).tolist()
+        xs += ((-1.2784645427610738 + rng.uniform(-0.05, 0.05, 100)) / beta).astype(dt).tolist()
     label = f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})"
     cfg = R.Config(label, name, params)
     for op in ops:
@@ -577,6 +588,42 @@ def test_softplus_float64_beta_not_a_power_of_two(fa):
         xs = [-0.95351746012017558, -2.0618632914586312, -7.887536342366543]
         xs += (np.random.default_rng(9).uniform(-80.0, 2.0, 600) / beta).tolist()
         _check(fa, cfg, "fn", "float64", xs)
+
+
+@pytest.mark.parametrize("name, params", [
+    ("silu", {}), ("swish", {"beta": 1.702}), ("swish", {"beta": -0.3}),
+    ("gelu_tanh", None)])
+def test_float64_logistic_pair(fa, name, params):
+    """The float64 vector modules compute x sigmoid(p) (silu, swish, gelu-tanh)
+    and silu'(p) (silu', swish') from exp(-|p + pl|) as a pair and one
+    reciprocal with its remainder (_vecmath.h fa_vlogistic_parts; pl: beta x's
+    rounding error, carried to first order), and silu' within 2^-5 of its zero
+    p0 = -1.2785 from a Taylor series whose d^2 term carries pl too (without it,
+    1.8 ULP next to p0 for beta = 1.702).  Held to 1 ULP (measured <= 0.8; the
+    double-double path they replaced: 0.6): at the ends of the series' window,
+    random points about p0, the reduction's switches ((k + 1/2) ln 2), the
+    subnormal tail of the results (p from -700 to -760) and random points."""
+    if name == "gelu_tanh":
+        cfg, ops = C["gelu(approximate=tanh)"], ("fn",)
+    else:
+        cfg = C[name] if not params else R.Config(
+            f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})", name, params)
+        ops = ("fn", "grad")
+    beta = (params or {}).get("beta", 1.0)
+    p0 = -1.2784645427610738
+    rng = np.random.default_rng(21)
+    ps = [p0, p0 - 2.0 ** -5, p0 + 2.0 ** -5, 0.3465735902799727, 1.0397207708399179, 20.0]
+    xs = []
+    for v in ps:
+        for sv in (v, -v):
+            xs += [float(y) for y in R._neighbours(sv / beta, np.float64, 3)]
+    xs += ((p0 + rng.uniform(-0.06, 0.06, 300)) / beta).tolist()
+    xs += (rng.uniform(-760.0, -700.0, 100) / beta).tolist()
+    xs += (rng.uniform(-40.0, 40.0, 300) / beta).tolist()
+    if name == "gelu_tanh":            # its argument v(x) reaches -760 near x = -20
+        xs += rng.uniform(-21.0, -18.0, 100).tolist()
+    for op in ops:
+        _check(fa, cfg, op, "float64", xs, bound=1.0)
 
 
 def test_arctan_float64_reductions(fa):
