@@ -1240,9 +1240,15 @@ cdef inline double _neg_half_square(double x, double* lo) noexcept nogil:
     return -0.5 * s
 
 cdef inline double _std_normal_pdf_mul(double x, double f) noexcept nogil:
-    """f * phi(x) = f * exp(-x^2 / 2) / sqrt(2 pi), with -x^2/2 exact."""
-    cdef double lo, h
+    """f * phi(x) = f * exp(-x^2 / 2) / sqrt(2 pi), with -x^2/2 exact.  For the
+    float32 gelu kernels (|f| < 41 where the result is used): exp needs no
+    shifted tail (exp_mul's), since below -x^2/2 = -708 the product is far
+    below float32's range."""
+    cdef double lo, h, r
     h = _neg_half_square(x, &lo)
+    if FASTACT_FLOAT32:
+        r = exp(h) * (f * INV_SQRT_2PI)
+        return fma(r, lo, r)
     return exp_mul(h, lo, f * INV_SQRT_2PI)
 
 cdef inline double _gelu_mills32(double a) noexcept nogil:
