@@ -590,33 +590,34 @@ cdef inline double softplus_fn(double x, double beta) noexcept nogil:
     # Straight-line: both signs computed, one selected (vectorizes).
     cdef double p = beta * x
     cdef double pl = two_prod_lo(beta, x, p)
-    # e = exp(-|p + pl|) (never exp(+p): no overflow), one exp for both signs.
-    cdef double e = exp_mul(-fabs(p), -pl if p > 0.0 else pl, 1.0)
-    # float32 results: times 1 / beta, which the loop computes once, for two
-    # divisions per element (within a double ULP of the quotients).  For a
-    # subnormal beta 1 / beta is clamped to DBL_MAX: the float32 result is inf
-    # either way, and 0 * DBL_MAX is 0 (x = inf: log1p(e) = 0), not NaN.
-    cdef double ib = 1.0 / beta
-    ib = DBL_MAX if ib > DBL_MAX else ib
-    cdef double ll, lh, eh, el, hc
-    cdef double r
+    cdef double l = -pl if p > 0.0 else pl   # exp(-|p + pl|) = exp(-|p| + l)
+    cdef double e, ib, ll, lh, eh, el, k, r
     if FASTACT_FLOAT32:
+        # e = exp(-|p + pl|) (never exp(+p): no overflow), one exp for both
+        # signs; float32 results: times 1 / beta, which the loop computes once,
+        # for two divisions per element (within a double ULP of the quotients).
+        # For a subnormal beta 1 / beta is clamped to DBL_MAX: the float32
+        # result is inf either way, and 0 * DBL_MAX is 0 (x = inf: log1p(e) =
+        # 0), not NaN.
+        e = exp_mul(-fabs(p), l, 1.0)
+        ib = 1.0 / beta
+        ib = DBL_MAX if ib > DBL_MAX else ib
         lh = log1p_hl(e, &ll)
         r = (lh + ll) * ib
-    else:
-        # float64: exp(-|p + pl|) as a double-double (exp_dd), log1p of it as
-        # hi + lo, and one rounding for the quotient by beta.  With exp and the
-        # quotient rounded apart, float64 softplus with beta = 10 was up to 2.5
-        # ULP off: exp's ~0.9 ULP of e can be 1.8 ULP of e / beta.
-        hc = -fabs(p)
-        hc = -700.0 if hc < -700.0 else hc   # below, the tail is selected
-        eh = exp_dd(hc, &el)
-        el = fma(eh, -pl if p > 0.0 else pl, el)
-        lh = log1p_hl(eh, &ll)
-        r = div_dd(lh, ll + el / (1.0 + eh), beta, 0.0)
+        r = x + r if p > 0.0 else r
+        r = e * ib if p < -700.0 else r      # log1p(e) = e below -700
+        return x if x != x else r
+    # float64: exp(-|p + pl|) as a double-double, log1p of it as hi + lo, and
+    # one rounding for the quotient by beta.  With exp and the quotient rounded
+    # apart, float64 softplus with beta = 10 was up to 2.5 ULP off: exp's ~0.9
+    # ULP of e can be 1.8 ULP of e / beta.  The exp's argument shifted by
+    # k 512 ln 2 below -700 (k = 1..3), 2^-512 applied k times last: the tail
+    # log1p(e) = e, e / beta, from the same exp (one exp per element, not two).
+    eh = _exp_shifted_dd(-fabs(p), l, &el, &k)
+    lh = log1p_hl(eh, &ll)                   # for k = 0; not used otherwise
+    r = div_dd(lh, ll + el / (1.0 + eh), beta, 0.0)
     r = x + r if p > 0.0 else r
-    # log1p(e) = e below -700
-    r = (e * ib if FASTACT_FLOAT32 else e / beta) if p < -700.0 else r
+    r = _unshift(div_dd(eh, el, beta, 0.0), k, -fabs(p), 1.0) if p < -700.0 else r
     return x if x != x else r
 
 cdef inline double softplus_grad(double x, double beta) noexcept nogil:
