@@ -69,14 +69,11 @@ static inline double fa_pow2(double k)
 static inline double fa_exp_series_p(double r)
 {
 #ifdef FASTACT_FLOAT32_MATH
-    double p = 1.0 / 362880.0;                      /* 1/9! */
-    p = FA_FMA(p, r, 1.0 / 40320.0);
-    p = FA_FMA(p, r, 1.0 / 5040.0);
-    p = FA_FMA(p, r, 1.0 / 720.0);
-    p = FA_FMA(p, r, 1.0 / 120.0);
-    p = FA_FMA(p, r, 1.0 / 24.0);
-    p = FA_FMA(p, r, 1.0 / 6.0);
-    p = FA_FMA(p, r, 0.5);
+    /* 1/2 + r/6 + ... + r^7/9! by Estrin's scheme (a chain of 3, not 7) */
+    double r2 = r * r;
+    double p = FA_FMA(FA_FMA(FA_FMA(1.0 / 362880.0, r, 1.0 / 40320.0), r2,
+                             FA_FMA(1.0 / 5040.0, r, 1.0 / 720.0)), r2 * r2,
+                      FA_FMA(FA_FMA(1.0 / 120.0, r, 1.0 / 24.0), r2, FA_FMA(1.0 / 6.0, r, 0.5)));
 #else
     /* Estrin's scheme (1/2 + r/6 + ... + r^12/14!): a dependency chain of 6
      * operations where Horner's has 12, so that more of the loop's
@@ -346,14 +343,10 @@ static inline double fa_vexpm1_finish(double x, double k, double em)
 static inline double fa_vlog1p01_hl(double y, double *lo)
 {
 #ifdef FASTACT_FLOAT32_MATH
-    double s = y / (2.0 + y), s2 = s * s;
-    double p = 1.0 / 15.0;
-    p = FA_FMA(p, s2, 1.0 / 13.0);
-    p = FA_FMA(p, s2, 1.0 / 11.0);
-    p = FA_FMA(p, s2, 1.0 / 9.0);
-    p = FA_FMA(p, s2, 1.0 / 7.0);
-    p = FA_FMA(p, s2, 1.0 / 5.0);
-    p = FA_FMA(p, s2, 1.0 / 3.0);
+    double s = y / (2.0 + y), s2 = s * s, s4 = s2 * s2;
+    /* 1/3 + s2/5 + ... + s2^6/15 by Estrin's scheme (a chain of 3, not 6) */
+    double p = FA_FMA(FA_FMA(1.0 / 15.0, s4, FA_FMA(1.0 / 13.0, s2, 1.0 / 11.0)), s4 * s4,
+                      FA_FMA(FA_FMA(1.0 / 9.0, s2, 1.0 / 7.0), s4, FA_FMA(1.0 / 5.0, s2, 1.0 / 3.0)));
     *lo = 2.0 * s * (s2 * p);
 #else
     double t = 2.0 + y, tl = y - (t - 2.0);         /* 2 + y = t + tl exactly */
@@ -446,24 +439,23 @@ static inline double fa_vatan(double x)
     double wl = mid ? wml : ul;
 #endif
     double w2 = w * w;
-    /* |w| <= tan(pi/12): series to w^27; for float32 results to w^13 (< 1e-9) */
+    /* |w| <= tan(pi/12): series to w^27; for float32 results to w^13 (< 1e-9).
+     * p = -1/3 + w2/5 - w2^2/7 + ... by Estrin's scheme: a dependency chain of
+     * 4 operations where Horner's had 12 (float64 arctan 1.38 -> 1.29 ns). */
+    double z2 = w2 * w2, z4 = z2 * z2;
+    double p01 = FA_FMA(1.0 / 5.0, w2, -(1.0 / 3.0));
+    double p23 = FA_FMA(1.0 / 9.0, w2, -(1.0 / 7.0));
+    double p45 = FA_FMA(1.0 / 13.0, w2, -(1.0 / 11.0));
 #ifdef FASTACT_FLOAT32_MATH
-    double p = 1.0 / 13.0;
+    double p = FA_FMA(p45, z4, FA_FMA(p23, z2, p01));
 #else
-    double p = -1.0 / 27.0;
-    p = FA_FMA(p, w2, 1.0 / 25.0);
-    p = FA_FMA(p, w2, -(1.0 / 23.0));
-    p = FA_FMA(p, w2, 1.0 / 21.0);
-    p = FA_FMA(p, w2, -(1.0 / 19.0));
-    p = FA_FMA(p, w2, 1.0 / 17.0);
-    p = FA_FMA(p, w2, -(1.0 / 15.0));
-    p = FA_FMA(p, w2, 1.0 / 13.0);
+    double p67 = FA_FMA(1.0 / 17.0, w2, -(1.0 / 15.0));
+    double p89 = FA_FMA(1.0 / 21.0, w2, -(1.0 / 19.0));
+    double p1011 = FA_FMA(1.0 / 25.0, w2, -(1.0 / 23.0));
+    double p0 = FA_FMA(FA_FMA(p67, z2, p45), z4, FA_FMA(p23, z2, p01));
+    double p1 = FA_FMA(-(1.0 / 27.0), z4, FA_FMA(p1011, z2, p89));
+    double p = FA_FMA(p1, z4 * z4, p0);
 #endif
-    p = FA_FMA(p, w2, -(1.0 / 11.0));
-    p = FA_FMA(p, w2, 1.0 / 9.0);
-    p = FA_FMA(p, w2, -(1.0 / 7.0));
-    p = FA_FMA(p, w2, 1.0 / 5.0);
-    p = FA_FMA(p, w2, -(1.0 / 3.0));
 #ifdef FASTACT_FLOAT32_MATH
     double r = w + w * (w2 * p);
     r = mid ? PI_6 + r : r;
@@ -543,14 +535,11 @@ static inline float fa_vexpf_parts_(float x, float *lo, float *s1, float *s2, in
     float r1 = fmaf(k, -0.693145751953125f, xc);              /* exact: 16-bit ln 2 */
     float r = fmaf(k, -1.428606765330187045e-06f, r1);
     float rl = fmaf(k, -1.428606765330187045e-06f, r1 - r);   /* r's rounding error */
-    /* e^r = 1 + r + r^2 P(r), P: Taylor to r^6 (|r| <= 0.35: < 2^-28 relative) */
-    float p = 1.0f / 40320.0f;
-    p = fmaf(p, r, 1.0f / 5040.0f);
-    p = fmaf(p, r, 1.0f / 720.0f);
-    p = fmaf(p, r, 1.0f / 120.0f);
-    p = fmaf(p, r, 1.0f / 24.0f);
-    p = fmaf(p, r, 1.0f / 6.0f);
-    p = fmaf(p, r, 0.5f);
+    /* e^r = 1 + r + r^2 P(r), P: Taylor to r^6 (|r| <= 0.35: < 2^-28 relative),
+     * by Estrin's scheme (a dependency chain of 3 operations, not 6) */
+    float r2 = r * r;
+    float p = fmaf(fmaf(1.0f / 40320.0f, r2, fmaf(1.0f / 5040.0f, r, 1.0f / 720.0f)), r2 * r2,
+                   fmaf(fmaf(1.0f / 120.0f, r, 1.0f / 24.0f), r2, fmaf(1.0f / 6.0f, r, 0.5f)));
     float h = 1.0f + r, hl = (1.0f - h) + r;                  /* Fast2Sum: |r| < 1 */
     float y, l;
     if (precise) {

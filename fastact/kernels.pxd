@@ -1284,21 +1284,18 @@ cdef inline double _gelu_mills32(double a) noexcept nogil:
     Relative error < 6e-13.  Refit: ``python tools/fit_gelu_mills32.py``."""
     cdef double t = 4.0 / (4.0 + (16.0 if a > 16.0 else a))
     cdef double y = fma(t, 2.5, -1.5)
-    cdef double q = -3.6127180151881366e-08
-    q = fma(q, y, 5.207310913586408e-08)
-    q = fma(q, y, 4.4989729755239287e-07)
-    q = fma(q, y, -9.98922266651621e-07)
-    q = fma(q, y, -4.391990358025292e-06)
-    q = fma(q, y, 1.3230149537547117e-05)
-    q = fma(q, y, 5.279918551764283e-05)
-    q = fma(q, y, -0.00014512455449969063)
-    q = fma(q, y, -0.0008975710415797916)
-    q = fma(q, y, 0.000431185266796013)
-    q = fma(q, y, 0.016790998615090723)
-    q = fma(q, y, 0.076108688135744)
-    q = fma(q, y, 0.20616707987311386)
-    q = fma(q, y, 0.39460337152182)
-    q = fma(q, y, 0.560194405233299)
+    # by Estrin's scheme: a dependency chain of 5 operations, not 14
+    cdef double y2 = y * y
+    cdef double y4 = y2 * y2
+    cdef double q01 = fma(0.39460337152182, y, 0.560194405233299)
+    cdef double q23 = fma(0.076108688135744, y, 0.20616707987311386)
+    cdef double q45 = fma(0.000431185266796013, y, 0.016790998615090723)
+    cdef double q67 = fma(-0.00014512455449969063, y, -0.0008975710415797916)
+    cdef double q89 = fma(1.3230149537547117e-05, y, 5.279918551764283e-05)
+    cdef double q1011 = fma(-9.98922266651621e-07, y, -4.391990358025292e-06)
+    cdef double q1213 = fma(5.207310913586408e-08, y, 4.4989729755239287e-07)
+    cdef double q = fma(fma(fma(-3.6127180151881366e-08, y2, q1213), y4, fma(q1011, y2, q89)), y4 * y4,
+                        fma(fma(q67, y2, q45), y4, fma(q23, y2, q01)))
     return t * q
 
 cdef inline double gelu_fn(double x) noexcept nogil:

@@ -5,8 +5,8 @@ R(a) = Phi(-a) / phi(a) = t Q(y) on 0 <= a <= 16, t = 4 / (4 + a),
 y = 2.5 t - 1.5 (t in [0.2, 1] mapped to [-1, 1]).  Q is the Chebyshev
 interpolant at NODES nodes, truncated to TERMS terms and converted to powers of
 y (in mpmath, then rounded to double).  Prints the coefficients from the
-highest power down, as Horner's scheme uses them, and the largest relative
-error of the double-precision evaluation on a grid of a.
+highest power down (the kernel evaluates them by Estrin's scheme), and the
+largest relative error of the double-precision evaluation on a grid of a.
 
     python tools/fit_gelu_mills32.py
 """
