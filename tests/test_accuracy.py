@@ -86,6 +86,11 @@ def _check(fa, cfg, op, dtype, xs, bound=None, nonzero=False):
     return m
 
 
+def _param_config(name, params):
+    """A Config of `name` with `params`, labelled like the grid's ids: swish(beta=1.5)."""
+    return R.Config(f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})", name, params)
+
+
 ULP_CASES = [pytest.param(c, op, d, id=f"{c.id}-{op}-{d}")
              for c, op in R.config_ops() for d in R.DTYPES]
 
@@ -533,8 +538,7 @@ def test_float32_float_arithmetic_parameters(fa, name, params, ops):
         # rounding error, carried to first order, moves the result most)
         xs += (rng.uniform(-130.0, 130.0, 100) / beta).astype(dt).tolist()
         xs += ((-1.2784645427610738 + rng.uniform(-0.05, 0.05, 100)) / beta).astype(dt).tolist()
-    label = f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})"
-    cfg = R.Config(label, name, params)
+    cfg = _param_config(name, params)
     for op in ops:
         _check(fa, cfg, op, "float32", xs, bound=1.0)
 
@@ -569,8 +573,7 @@ def test_float32_float_arithmetic_rational(fa, name, params, ops, kinks):
     rng = np.random.default_rng(13)
     xs += rng.uniform(-6.0, 6.0, 400).astype(dt).tolist()
     xs += (np.exp2(rng.uniform(-20.0, 127.0, 300)) * rng.choice([-1, 1], 300)).astype(dt).tolist()
-    label = f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})"
-    cfg = R.Config(label, name, params)
+    cfg = _param_config(name, params)
     for op in ops:
         m = _check(fa, cfg, op, "float32", xs, bound=1.1)
         normal = np.abs(m.ys.astype(np.float64)) >= 2.0 ** -120
@@ -606,8 +609,7 @@ def test_float64_logistic_pair(fa, name, params):
     if name == "gelu_tanh":
         cfg, ops = C["gelu(approximate=tanh)"], ("fn",)
     else:
-        cfg = C[name] if not params else R.Config(
-            f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})", name, params)
+        cfg = C[name] if not params else _param_config(name, params)
         ops = ("fn", "grad")
     beta = (params or {}).get("beta", 1.0)
     p0 = -1.2784645427610738
