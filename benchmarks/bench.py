@@ -6,7 +6,7 @@ float64, n = 100, 10^4, 10^6, 10^7 and 1 and 2 threads, it times fastact and wha
 users write instead (NumPy with and without out=, SciPy, torch CPU and torch's
 aten *_backward kernels, numexpr, numba parallel vectorize and prange, jax.jit;
 see peers.py) in three modes: in place, out= and allocating.  Repeats are
-interleaved (each round calls every contender of a case once, in a rotating
+interleaved (each round calls every contender of a case once, in a new random
 order) and the median is reported, in ns per element, with the ratio of fastact
 to the fastest peer in the same mode.  The machine's copy bandwidth is measured in
 the same run (np.copyto into a preallocated array, the copy-in-place bound, and
@@ -131,7 +131,11 @@ def run_rounds(contenders, rounds, bufs, prune, overhead, settle=0.0, warm=False
                budget=None):
     """contenders: list of dicts with 'call', 'inplace', 'peer', 'mode', 'ref'.
 
-    Interleaved: every round times every live contender once, rotating the start.
+    Interleaved: every round times every live contender once, in a new random
+    order (seeded: runs repeat).  Not a rotation: that keeps the cyclic order,
+    so each contender would always follow the same one, and a contender that
+    allocates (fresh pages zeroed into the cache, dirty lines to write back) or
+    spins would slow whichever follows it in every round.
     settle: seconds of sleep before each contender (the previous one's spinning
     worker threads go idle); warm: one untimed call right before the timed one
     (the contender's own thread pool is awake, as in a loop).  prune: from n = 10^5,
@@ -140,13 +144,13 @@ def run_rounds(contenders, rounds, bufs, prune, overhead, settle=0.0, warm=False
     round's duration would take the case past it (the first round always runs).
     Returns [(median seconds, samples)] (samples 0: never timed)."""
     pc = time.perf_counter_ns
+    rng = np.random.default_rng(len(contenders))
     samples = [[] for _ in contenders]
     live = list(range(len(contenders)))
     t_start = time.perf_counter()
     for r in range(rounds):
         t_round = time.perf_counter()
-        k = len(live)
-        order = live[r % k:] + live[:r % k] if k else []
+        order = [live[j] for j in rng.permutation(len(live))]
         for i in order:
             c = contenders[i]
             f = c["call"]
@@ -656,7 +660,8 @@ def markdown(workers, args, cmdline, t_total, plot_name=None):
     L.append(
         "Every contender of a case (one activation op, dtype and n; every peer in every "
         "mode, plus the copy references for memory-bound ops) is called once per round, "
-        "in a rotating order, for several rounds; each call is timed on its own "
+        "in a new random order each round (so that no contender always follows the same "
+        "one), for several rounds; each call is timed on its own "
         "(`time.perf_counter_ns`, minus the measured overhead of timing an empty call, "
         f"{overheads} ns) "
         "and the median is reported. In-place calls get a fresh copy of the input "
