@@ -966,6 +966,26 @@ def test_large_arrays_equal_small(name, params, large_x):
     assert bits_equal(out, call(name, "fn", x, params).reshape(3, -1))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_identity_keeps_every_bit(dtype):
+    # identity in place does nothing at all (the loop returns at once): the
+    # array must come back bit for bit, NaN payloads, signed zeros and
+    # subnormals included, in place and with out=.
+    tiny = np.finfo(dtype).smallest_subnormal
+    x = np.array([np.nan, -np.nan, np.inf, -np.inf, -0.0, 0.0, tiny, -tiny, 1.5, -3.25],
+                 dtype=dtype)
+    x[0] = np.frombuffer(np.array([0x7FC12345 if dtype == np.float32 else
+                                   0x7FF8000000012345],
+                                  dtype=np.uint32 if dtype == np.float32 else np.uint64
+                                  ).tobytes(), dtype=dtype)[0]      # a NaN with a payload
+    x = np.tile(x, 500)                 # past the threshold of the threads
+    y = x.copy()
+    assert fastact.identity(y, out=y) is y
+    assert bits_equal(y, x)
+    out = np.full_like(x, 7.0)
+    assert bits_equal(fastact.identity(x, out=out), x)
+
+
 @pytest.mark.parametrize("name", ["sigmoid", "hardtanh"])
 def test_large_in_place_and_overlap(name, large_x):
     x = large_x
