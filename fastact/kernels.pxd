@@ -355,8 +355,10 @@ cdef inline double celu_fn(double x, double alpha) noexcept nogil:
     cdef double q = xn / alpha
     cdef double r = _celu_residual(xn, alpha, q)
     # alpha * expm1(q + r / alpha) = alpha * expm1(q) + exp(q) * r to first order
-    cdef double m, e = exp_expm1(q, &m)
-    cdef double res = fma(alpha, m, e * r)
+    # (exp(q) as 1 + expm1(q): the correction is below 2^-52 of the result, so
+    # its own rounding errors do not show, and one exp is saved)
+    cdef double m = expm1(q)
+    cdef double res = fma(alpha, m, (1.0 + m) * r)
     return x if x > 0.0 else res
 
 cdef inline double celu_grad(double x, double alpha) noexcept nogil:
@@ -540,14 +542,35 @@ cdef inline double _elu_grad2_f64(double x, double alpha) noexcept nogil:
     cdef double r = exp_mul_moderate(0.0 if x > 0.0 else x, 0.0, alpha)
     return 0.0 if x > 0.0 else r
 
+# celu: also x / alpha as q + r / alpha from 1 / alpha, which the loop computes
+# once, instead of two divisions per element (1.85 -> 1.0 ns for celu, AVX-512).
+# q = x (1 / alpha) is then within 1.5 ulp of x / alpha, not its rounding, so
+# r = x - q alpha may need 55 bits: the fma rounds it, an error of 2^-53 r in a
+# correction that is itself below 2^-51 of the result.
 cdef inline bint _celu_f64_params(double alpha) noexcept nogil:
     return 8.673617379884035e-19 <= alpha <= 1.152921504606847e18
 
+cdef inline double _celu_q_f64(double xn, double alpha, double* r) noexcept nogil:
+    """q + r / alpha = xn / alpha (r: the residual of _celu_residual)."""
+    cdef double q = xn * (1.0 / alpha)
+    r[0] = _celu_residual(xn, alpha, q)
+    return q
+
+cdef inline double _celu_fn_f64(double x, double alpha) noexcept nogil:
+    cdef double r, q = _celu_q_f64(0.0 if x > 0.0 else x, alpha, &r)
+    cdef double m = expm1(q)
+    cdef double res = fma(alpha, m, (1.0 + m) * r)       # see celu_fn
+    return x if x > 0.0 else res
+
+cdef inline double _celu_grad_f64(double x, double alpha) noexcept nogil:
+    cdef double r, q = _celu_q_f64(0.0 if x > 0.0 else x, alpha, &r)
+    cdef double res = exp_mul_moderate(q, r * (1.0 / alpha), 1.0)
+    return 1.0 if x > 0.0 else res
+
 cdef inline double _celu_grad2_f64(double x, double alpha) noexcept nogil:
-    cdef double xn = 0.0 if x > 0.0 else x
-    cdef double q = xn / alpha
-    cdef double r = exp_mul_moderate(q, _celu_residual(xn, alpha, q) / alpha, 1.0 / alpha)
-    return 0.0 if x > 0.0 else r
+    cdef double r, q = _celu_q_f64(0.0 if x > 0.0 else x, alpha, &r)
+    cdef double res = exp_mul_moderate(q, r * (1.0 / alpha), 1.0 / alpha)
+    return 0.0 if x > 0.0 else res
 
 
 # ---------------------------------------------------------------- sigmoid family
