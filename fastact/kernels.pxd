@@ -527,10 +527,48 @@ cdef inline double _swish_grad_f32(double x, double beta) noexcept nogil:
 
 # float64 variants, for the float64 vector modules: their loops call
 # _NAME_OP_f64 when _NAME_f64_params(params) holds (the same mechanism).
+
+cdef inline double _div_by(double s, double d, double inv_d) noexcept nogil:
+    """s / d from inv_d = fl(1 / d): s inv_d corrected by the exact remainder
+    s - q d, rounded about once (Markstein's correction; it needs FMA, which the
+    float64 vector modules have).  With d a constant or a parameter, 1 / d
+    leaves the loop: no division per element."""
+    cdef double q = s * inv_d
+    return fma(fma(-q, d, s), inv_d, q)
+
+# hardswish, hardswish' and hardsigmoid: the division bounded the loops (vdivpd:
+# about one element per cycle); AVX-512, 1 thread, 65536 elements: 0.148 ->
+# 0.138, 0.187 -> 0.138, 0.143 -> 0.126 ns.  Same accuracy (worst 1.82, 1, 1
+# ULP).  Carrying the sums' rounding errors into the quotient as well gives 0.5
+# ULP but cost hardswish 0.148 -> 0.20 ns.
+cdef inline bint _hardswish_f64_params() noexcept nogil:
+    return True
+
+cdef inline double _hardswish_fn_f64(double x) noexcept nogil:
+    cdef double r = _div_by(x * (x + 3.0), 6.0, 1.0 / 6.0)
+    r = x if x == 0.0 else r                # -0 (the remainder's sum gives +0)
+    r = x if x >= 3.0 else r                # also inf (r is NaN there)
+    return 0.0 if x <= -3.0 else r
+
+cdef inline double _hardswish_grad_f64(double x) noexcept nogil:
+    cdef double r = _div_by(2.0 * x + 3.0, 6.0, 1.0 / 6.0)
+    r = 1.0 if x > 3.0 else r               # hardswish'(3) = 1.5: left-hand
+    r = 0.0 if x <= -3.0 else r
+    return x if x != x else r
+
+# hardsigmoid: for h where 2 h and 1 / (2 h) are finite and normal.
+cdef inline bint _hardsigmoid_f64_params(double half_width) noexcept nogil:
+    return 9.332636185032189e-302 <= half_width <= 1.0715086071862673e301  # 2^-1000, 2^1000
+
+cdef inline double _hardsigmoid_fn_f64(double x, double half_width) noexcept nogil:
+    cdef double w = 2.0 * half_width
+    cdef double r = _div_by(x + half_width, w, 1.0 / w)
+    r = 0.0 if x <= -half_width else r
+    return 1.0 if x >= half_width else r
+
 # elu' and elu'', celu'': f exp(h) with 2^-60 <= |f| <= 2^60 scales exp by 2^k
 # in two factors (exp_mul_moderate) instead of shifting exp's argument, which
 # only a factor beyond that range needs.
-
 cdef inline bint _elu_f64_params(double alpha) noexcept nogil:
     return 8.673617379884035e-19 <= fabs(alpha) <= 1.152921504606847e18     # 2^-60, 2^60
 
