@@ -133,19 +133,18 @@ static inline double fa_vexp_reduce32(double x, double *k)
     double xc = x < -708.0 ? -708.0 : (x > 710.0 ? 710.0 : x);
     return fa_expm1_reduced(fa_reduce(xc, k));
 }
-#endif
-
-static inline double fa_vexpm1_finish(double x, double k, double em);
-
-static inline double fa_vexp(double x)
-{
-#ifdef FASTACT_FLOAT32_MATH
-    double k, em = fa_vexp_reduce32(x, &k);
-    return fa_vexp_finish(x, k, em);
 #else
+/* The float64 tier: exp's clamp and reduction (k up to +-2164, for subnormal
+ * results), and its finish from em = e^r - 1 and k. */
+static inline double fa_vexp_reduce64(double x, double *k)
+{
     double xc = x < -1500.0 ? -1500.0 : (x > 1500.0 ? 1500.0 : x);
-    double k, r = fa_reduce(xc, &k);
-    double p = 1.0 + fa_expm1_reduced(r);
+    return fa_expm1_reduced(fa_reduce(xc, k));
+}
+
+static inline double fa_vexp_finish(double x, double k, double em)
+{
+    double p = 1.0 + em;
     /* 2^k in two factors, each a normal number, so that subnormal results are
      * rounded once, by the last product. */
     double k1 = fa_round(0.5 * k);
@@ -156,7 +155,20 @@ static inline double fa_vexp(double x)
     y = x > 709.782712893384 ? 1.0 / 0.0 : y;
     y = x < -745.2 ? 0.0 : y;
     return x != x ? x : y;
+}
 #endif
+
+static inline double fa_vexpm1_finish(double x, double k, double em);
+
+static inline double fa_vexp(double x)
+{
+    double k;
+#ifdef FASTACT_FLOAT32_MATH
+    double em = fa_vexp_reduce32(x, &k);
+#else
+    double em = fa_vexp_reduce64(x, &k);
+#endif
+    return fa_vexp_finish(x, k, em);
 }
 
 /* f exp(x + l) for x <= 0 (and NaN), |l| << 1 and 2^-60 <= |f| <= 2^60
@@ -311,14 +323,19 @@ static inline double fa_vexpm1(double x)
  * numbering does not equate, so the whole series was computed twice.) */
 static inline double fa_vexp_expm1(double x, double *em1)
 {
+    double k;
 #ifdef FASTACT_FLOAT32_MATH
-    double k, em = fa_vexp_reduce32(x, &k);
+    double em = fa_vexp_reduce32(x, &k);
     *em1 = fa_vexpm1_finish(x, k, em);
-    return fa_vexp_finish(x, k, em);
 #else
-    *em1 = fa_vexpm1(x);
-    return fa_vexp(x);
+    /* exp's wider clamp: expm1 is -1 below x = -60 (selected), so its finish
+     * may take k clamped (fa_pow2 needs k >= -1022); for x in [-60, 710] the
+     * reduction is fa_vexpm1's, so both results keep their bits (float64
+     * sigmoid'' and tanh'', AVX-512, 1 thread: 1.75 -> 1.44 and 1.77 -> 1.49 ns). */
+    double em = fa_vexp_reduce64(x, &k);
+    *em1 = fa_vexpm1_finish(x, k < -100.0 ? -100.0 : k, em);
 #endif
+    return fa_vexp_finish(x, k, em);
 }
 
 static inline double fa_vexpm1_finish(double x, double k, double em)
