@@ -100,6 +100,7 @@ cdef extern from * nogil:
     #define fa_vexp_mul(x, l, f) (x)    /* dead code here: exp_mul_moderate */
     #define fa_vsigmoid_mul(p, pl, f) (p)   /* dead code here (kernels.pxd) */
     #define fa_vsilu_d1(p, pl) (p)
+    #define fa_vlogistic_d1_mul(p, pl, f) (p)
     #define fa_exp_neg exp
     #endif
     #if !defined(FASTACT_F32_NATIVE) || !FASTACT_F32_NATIVE
@@ -135,6 +136,7 @@ cdef extern from * nogil:
     double fa_vexp_mul(double, double, double)
     double fa_vsigmoid_mul(double p, double pl, double f)   # f sigmoid(p + pl), float64 vector modules
     double fa_vsilu_d1(double p, double pl)                 # silu'(p + pl), float64 vector modules
+    double fa_vlogistic_d1_mul(double p, double pl, double f)  # f sigmoid'(p + pl), same
     double fa_exp_neg(double)               # exp(x) for x <= 0 (and NaN)
     # 1 where long double is x87 extended and the module is not a vector one.
     const int FASTACT_USE_EXT

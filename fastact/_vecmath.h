@@ -171,6 +171,30 @@ static inline double fa_vexp(double x)
     return fa_vexp_finish(x, k, em);
 }
 
+/* f sigmoid'(p + pl) = f E / (1 + E)^2, E = exp(-|p + pl|), for 2^-60 <= |f| <=
+ * 2^60 (float64 softplus'' = beta sigmoid'(beta x)): one reduction and series,
+ * E = (1 + em) 2^k; the quotient g = f / (1 + E)^2 (with 1 + E's rounding
+ * error to first order) times (1 + em)(1 - al) is rounded once, then scaled by
+ * 2^k in two normal factors, so that a subnormal result is rounded once more
+ * at most (f times an E already rounded to a subnormal would round twice; the
+ * shifted exp that any f needs cost 1.6x).  Below |p| = 810 the result
+ * underflows: 0. */
+static inline double fa_vlogistic_d1_mul(double p, double pl, double f)
+{
+    double a = fabs(p), al = p >= 0.0 ? pl : -pl;
+    double xc = a > 810.0 ? -810.0 : -a;
+    double k, em = fa_expm1_reduced(fa_reduce(xc, &k));
+    double e = fa_vexp_finish(xc, k, em);
+    double t = 1.0 + e, tl = e - (t - 1.0);         /* 1 + E = t + tl exactly */
+    double g = f / (t * t);
+    g = FA_FMA(-2.0 * g, tl / t, g);
+    double y = FA_FMA(g, FA_FMA(-al, 1.0 + em, em), g);
+    double k1 = fa_round(0.5 * k);
+    y = (y * fa_pow2(k1)) * fa_pow2(k - k1);
+    y = a > 810.0 ? 0.0 * f : y;
+    return p != p ? p : y;
+}
+
 /* f exp(x + l) for x <= 0 (and NaN), |l| << 1 and 2^-60 <= |f| <= 2^60
  * (exp_mul_moderate in _math.pxd; any f: exp_mul's shifted argument).  f e^r
  * (1 + l) is rounded once, then scaled by 2^k in two normal factors (f's

@@ -30,7 +30,8 @@ from fastact._math cimport (
     two_prod_lo, two_sum_lo,
 )
 from fastact._math cimport (
-    fa_atan as atan, fa_exp as exp, fa_vsigmoid_mul, fa_vsilu_d1, fa_exp_expm1 as exp_expm1,
+    fa_atan as atan, fa_exp as exp, fa_vsigmoid_mul, fa_vsilu_d1, fa_vlogistic_d1_mul,
+    fa_exp_expm1 as exp_expm1,
     fa_expm1 as expm1, fa_fma as fma,
     fa_log1p as log1p, fa_log1p_hl as log1p_hl, fa_tanh as tanh,
     fa_recipf, fa_two_sumf_lo, fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_d2,
@@ -555,6 +556,17 @@ cdef inline double _hardswish_grad_f64(double x) noexcept nogil:
     r = 1.0 if x > 3.0 else r               # hardswish'(3) = 1.5: left-hand
     r = 0.0 if x <= -3.0 else r
     return x if x != x else r
+
+# softplus'': beta sigmoid'(beta x) with beta's scaling moderate, one exp
+# (fa_vlogistic_d1_mul) instead of logistic_d1_tail's shifted one.
+cdef inline bint _softplus_f64_params(double beta) noexcept nogil:
+    return 8.673617379884035e-19 <= beta <= 1.152921504606847e18     # 2^-60, 2^60
+
+cdef inline double _softplus_grad2_f64(double x, double beta) noexcept nogil:
+    # p's rounding error from a bare fma: where p overflows, the kernel's
+    # |p| > 810 select gives 0 without it
+    cdef double p = beta * x
+    return fa_vlogistic_d1_mul(p, fma(beta, x, -p), beta)
 
 # hardsigmoid: for h where 2 h and 1 / (2 h) are finite and normal.
 cdef inline bint _hardsigmoid_f64_params(double half_width) noexcept nogil:
