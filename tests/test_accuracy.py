@@ -668,8 +668,9 @@ def test_softplus_grad2_subnormal_exp(fa):
     """softplus'' = beta sigmoid'(beta x): beyond beta x = 700 exp(-beta x) is
     subnormal, and multiplying the rounded subnormal by beta multiplied its
     rounding error too (40 ULP at x = 7.384 with beta = 100).  Points where
-    the true value is subnormal or just above, for beta = 100 and 1e5."""
-    for beta in (100.0, 1e5):
+    the true value is subnormal or just above, for beta = 100, 1e5, 3 and 0.3
+    (the float64 vector modules: fa_vlogistic_d1_mul, 2^k applied last)."""
+    for beta in (100.0, 1e5, 3.0, 0.3):
         cfg = R.Config(f"softplus(beta={beta:g})", "softplus", {"beta": beta})
         xs = (np.random.default_rng(12).uniform(690.0, 760.0, 400) / beta).tolist()
         xs += [7.384273370482802, -7.384273370482802]
