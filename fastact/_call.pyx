@@ -275,20 +275,31 @@ cdef inline object _number_key(object v):
     return None if d == 0.0 else d
 
 
-cdef object _key(str op, tuple args, dict kwargs):
+cdef inline object _value_key(object v, bint own):
+    """_number_key, or for a short exact str (gelu's approximate='tanh') the str
+    itself to look up and, to remember (own), a new copy of it."""
+    if type(v) is str:
+        if len(<str> v) > 32:
+            return None
+        return (<str> v).encode("utf-8").decode("utf-8") if own else v
+    return _number_key(v)
+
+
+cdef object _key(str op, tuple args, dict kwargs, bint own=False):
     """The key under which a parameter set's binding is remembered, or None when
-    it is not remembered.  The key holds new objects only, never the caller's
-    (remembering must not keep a reference to them), and only plain numbers."""
+    it is not remembered.  Only plain numbers and short strings; the key that is
+    remembered (own) holds new objects only, never the caller's (remembering
+    must not keep a reference to them)."""
     cdef list key = [op]
     cdef object k
     for v in args:
-        k = _number_key(v)
+        k = _value_key(v, own)
         if k is None:
             return None
         key.append(k)
     if kwargs:
         for name, v in kwargs.items():
-            k = _number_key(v)
+            k = _value_key(v, own)
             if k is None:
                 return None
             key.append(name)
@@ -326,7 +337,7 @@ cdef class CompiledActivation:
             entry = _Bound(*self._prepare(op, args, kwargs))
             if len(self._bound) >= _CACHE_SIZE:
                 self._bound.clear()
-            self._bound[key] = entry
+            self._bound[_key(op, args, kwargs, True)] = entry
         return <_Bound> entry
 
     cdef object _call(self, str op, object x, tuple args, dict kwargs, object out):
@@ -339,6 +350,10 @@ cdef class CompiledActivation:
 
     def __call__(self, x, *args, out=None, **kwargs):
         return self._call("fn", x, args, kwargs, out)
+
+    def _op(self, str op, x, tuple args, dict kwargs, out):
+        """An extra op of the kernel (prelu.grad_weight) by the same path."""
+        return self._call(op, x, args, kwargs, out)
 
     def grad(self, x, *args, out=None, **kwargs):
         """First derivative with respect to x (same parameters as the call)."""

@@ -100,7 +100,7 @@ class Activation(_call.CompiledActivation):
 
     def _op_method(self, name, op):
         def method(x, *args, out=None, **kwargs):
-            return self._run(op, x, args, kwargs, out)
+            return self._op(op, x, args, kwargs, out)
 
         method.__name__ = name
         return method
