@@ -842,14 +842,16 @@ def measure(cfg, op, dtype, xs, ys):
 
 
 def _neighbours(v, dt, n=3):
-    """v and n successive nextafter steps both ways, in dtype dt."""
+    """v and n successive nextafter steps both ways, in dtype dt (past the
+    largest finite value a step gives inf, without NumPy's overflow warning)."""
     v = dt(v)
     out = [v]
-    for d in (dt(np.inf), dt(-np.inf)):
-        cur = v
-        for _ in range(n):
-            cur = np.nextafter(cur, d)
-            out.append(cur)
+    with np.errstate(over="ignore"):
+        for d in (dt(np.inf), dt(-np.inf)):
+            cur = v
+            for _ in range(n):
+                cur = np.nextafter(cur, d)
+                out.append(cur)
     return out
 
 
