@@ -777,3 +777,122 @@ def test_tails_nonzero(fa, dtype):
         cases += [("gelu", "fn", -9.0), ("silu", "grad", -80.0), ("sigmoid", "fn", -80.0)]
     for cid, op, x in cases:
         _check(fa, C[cid], op, dtype, [x], nonzero=True)
+
+
+def _round_f32(q):
+    """The float32 nearest the exact rational q (ties to even; subnormals and
+    overflow as IEEE 754): an independent, exact reference."""
+    from fractions import Fraction
+    q = Fraction(q)
+    if q == 0:
+        return 0.0
+    a = abs(q)
+    e = a.numerator.bit_length() - a.denominator.bit_length()
+    if Fraction(2) ** e > a:                   # 2^e <= a < 2^(e + 1)
+        e -= 1
+    quantum = Fraction(2) ** (max(e, -126) - 23)
+    v = round(a / quantum) * quantum           # round(): ties to even
+    r = math.inf if v >= 2 ** 128 else float(v)
+    return -r if q < 0 else r
+
+
+_SPECIAL_F32 = [0.0, -0.0, np.inf, -np.inf, 1e-45, -1e-45, 1.17549435e-38, -1.17549435e-38,
+                -3.4028235e38, 3.4028235e38, -1.0, 1.0, -2.5, -0.1, -1e30, -1e-30]
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.25, 0.2, -0.3, 1.0, 3.0, -2.0, 1e-10, -7.3e15,
+                                   8.673617379884035e-19, 0.1 + 2.0 ** -40])
+def test_leaky_relu_float32_rounded_once(fa, alpha):
+    """float32 leaky_relu with a double alpha (0.01, torch's default, is not a
+    float): alpha x rounded once, as one fmaf of alpha's float pair; the pair
+    is split toward zero (both parts of alpha's sign) so that x = -inf and -0
+    need no select: -inf alpha and alpha * -0 with its sign.  Exact reference:
+    the rational alpha x rounded to float32 (below 2^-100, where the low
+    product underflows, within 1 ULP)."""
+    from fractions import Fraction
+    rng = np.random.default_rng(21)
+    x = np.concatenate([np.array(_SPECIAL_F32, np.float32),
+                        rng.normal(0, 3, 300).astype(np.float32),
+                        (np.exp2(rng.uniform(-140, 127, 300)) * -1).astype(np.float32)])
+    for call in (lambda v: fa.leaky_relu(v, alpha), lambda v: fa.prelu(v, alpha)):
+        y = call(x)
+        assert y.dtype == np.float32
+        for xi, yi in zip(x.tolist(), y.tolist()):
+            if xi > 0 or xi != xi:
+                want = xi
+            elif math.isinf(xi):
+                want = math.copysign(math.inf, -alpha)
+            elif xi == 0:
+                want = math.copysign(0.0, xi * alpha)
+            else:
+                want = _round_f32(Fraction(alpha) * Fraction(xi))
+            if abs(want) < 2.0 ** -100 and want != 0:       # al x underflows: 1 ULP
+                assert abs(yi - want) <= 2.0 ** -149 * max(1.0, abs(want) * 2.0 ** 126), \
+                    (alpha, xi, yi, want)
+            else:
+                assert yi == want and math.copysign(1, yi) == math.copysign(1, want), \
+                    (alpha, xi, yi, want)
+        assert np.isnan(call(np.array([np.nan], np.float32)))[0]
+
+
+@pytest.mark.parametrize("slope, intercept", [(2.5, 0.5), (-3.0, 1.25), (1.0, -7.0),
+                                              (0.0, 2.5), (1e-20, 3e18), (2.5, 0.1)])
+def test_affine_float32_rounded_once(fa, slope, intercept):
+    """float32 affine with slope and intercept floats: one fmaf, i.e. slope x +
+    intercept rounded once to float32 (the double fma rounded to float rounds
+    twice); (2.5, 0.1): intercept not a float, the double loop (within 1 ULP of
+    the same exact value).  slope 0: the intercept for every x but NaN."""
+    from fractions import Fraction
+    rng = np.random.default_rng(22)
+    x = np.concatenate([np.array([v for v in _SPECIAL_F32 if math.isfinite(v)], np.float32),
+                        rng.normal(0, 3, 400).astype(np.float32),
+                        (np.float32(-intercept / slope) if slope else np.float32(1))
+                        * (1 + rng.uniform(-1e-6, 1e-6, 200)).astype(np.float32)])
+    y = fa.affine(x, slope, intercept)
+    exact = all(float(np.float32(v)) == v for v in (slope, intercept))
+    for xi, yi in zip(x.tolist(), y.tolist()):
+        want = _round_f32(Fraction(slope) * Fraction(xi) + Fraction(intercept))
+        if exact or math.isinf(want):
+            assert yi == want, (slope, intercept, xi, yi, want)
+        else:
+            assert abs(yi - want) <= float(np.spacing(np.float32(abs(want)))), (xi, yi, want)
+    inf = fa.affine(np.array([np.inf, -np.inf, np.nan], np.float32), slope, intercept)
+    if slope == 0:
+        assert inf[:2].tolist() == [np.float32(intercept)] * 2 and np.isnan(inf[2])
+    else:
+        assert inf[0] == math.copysign(math.inf, slope) and inf[1] == -inf[0] and np.isnan(inf[2])
+
+
+@pytest.mark.parametrize("dtype", R.DTYPES)
+@pytest.mark.parametrize("lo, hi", [(-1.1, 0.7), (-0.1, 0.3), (-1e300, 1e300), (2.0, 1.0),
+                                    (-0.7500001, 1e-40)])
+def test_hardtanh_any_bounds(fa, dtype, lo, hi):
+    """hardtanh(x) = lo for x <= lo, else hi for x >= hi, else x (lo wins when
+    lo > hi; NaN stays NaN), for bounds that are not floats too (the float32
+    loop compares in double, as selects), against the same definition in Python
+    on the double values, rounded to the dtype once."""
+    rng = np.random.default_rng(23)
+    with np.errstate(over="ignore"):           # bounds beyond float32: +-inf
+        x = np.concatenate([np.array(_SPECIAL_F32 + [lo, hi, np.nan], np.float64),
+                            np.float64(lo) + rng.uniform(-1e-6, 1e-6, 50),
+                            np.float64(hi) + rng.uniform(-1e-6, 1e-6, 50),
+                            rng.normal(0, 2, 300)]).astype(dtype)
+    fa_ht = functools.partial(fa.hardtanh, min_val=lo, max_val=hi)
+    if lo > hi:
+        # the API refuses lo > hi; the loop's convention is checked directly
+        import fastact._simd as S
+        if dtype == "float32":
+            mod = S.FLOAT32_LOOPS
+        else:
+            mod = S.module_f64(S.LEVEL) if S.vector_float64("hardtanh") else S.module("none")
+
+        def fa_ht(v):
+            out = np.empty_like(v)
+            mod.hardtanh_fn(v, out, lo, hi, 1)
+            return out
+    y = fa_ht(x)
+    for xi, yi in zip(x.astype(np.float64).tolist(), y.tolist()):
+        want = lo if xi <= lo else (hi if xi >= hi else xi)
+        with np.errstate(over="ignore"):
+            want = float(np.array(want).astype(dtype))
+        assert (yi == want) or (yi != yi and want != want), (xi, yi, want)
