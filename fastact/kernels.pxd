@@ -150,9 +150,9 @@ cdef inline double affine_grad2(double x, double slope, double intercept) noexce
 
 # ---------------------------------------------------------------- relu family
 cdef inline double relu_fn(double x) noexcept nogil:
-    if (x > 0.0) | (x != x):
-        return x
-    return 0.0
+    # not (x <= 0): x > 0 or NaN, one unordered comparison (two and an or as
+    # (x > 0) | (x != x))
+    return x if not (x <= 0.0) else 0.0
 
 cdef inline double relu_grad(double x) noexcept nogil:
     if x != x:
@@ -163,7 +163,7 @@ cdef inline double relu_grad2(double x) noexcept nogil:
     return x if x != x else 0.0
 
 cdef inline double leaky_relu_fn(double x, double alpha) noexcept nogil:
-    if (x > 0.0) | (x != x):
+    if not (x <= 0.0):                       # x > 0 or NaN
         return x
     if alpha == 0.0:
         return 0.0                           # not 0 * -inf
