@@ -154,10 +154,14 @@ cdef inline double relu_fn(double x) noexcept nogil:
         return x
     return 0.0
 
+# The 0/1 grads as a value, then the NaN select (not an early return for NaN):
+# so written, GCC forms the grad in a register in the fused float32 loop
+# (backward: g * grad, one multiply, x and g loaded once), instead of a select
+# between g, g * 0 and g * x with g loaded three times, which in place at 10^7
+# elements took 1.4x the time.
 cdef inline double relu_grad(double x) noexcept nogil:
-    if x != x:
-        return x
-    return 1.0 if x > 0.0 else 0.0           # relu'(0) = 0: left-hand
+    cdef double r = 1.0 if x > 0.0 else 0.0  # relu'(0) = 0: left-hand
+    return x if x != x else r
 
 cdef inline double relu_grad2(double x) noexcept nogil:
     return x if x != x else 0.0
@@ -170,9 +174,8 @@ cdef inline double leaky_relu_fn(double x, double alpha) noexcept nogil:
     return alpha * x
 
 cdef inline double leaky_relu_grad(double x, double alpha) noexcept nogil:
-    if x != x:
-        return x
-    return 1.0 if x > 0.0 else alpha         # leaky'(0) = alpha: left-hand
+    cdef double r = 1.0 if x > 0.0 else alpha    # leaky'(0) = alpha: left-hand
+    return x if x != x else r                # see relu_grad
 
 cdef inline double leaky_relu_grad2(double x, double alpha) noexcept nogil:
     return x if x != x else 0.0
@@ -203,9 +206,8 @@ cdef inline double hardtanh_fn(double x, double min_val, double max_val) noexcep
     return _hardtanh_returns(x, min_val, max_val)
 
 cdef inline double hardtanh_grad(double x, double min_val, double max_val) noexcept nogil:
-    if x != x:
-        return x
-    return 1.0 if (x > min_val) & (x <= max_val) else 0.0
+    cdef double r = 1.0 if (x > min_val) & (x <= max_val) else 0.0    # see relu_grad
+    return x if x != x else r
 
 cdef inline double hardtanh_grad2(double x, double min_val, double max_val) noexcept nogil:
     return x if x != x else 0.0
@@ -229,9 +231,8 @@ cdef inline double hardsigmoid_fn(double x, double half_width) noexcept nogil:
     return (x + half_width) / (2.0 * half_width)
 
 cdef inline double hardsigmoid_grad(double x, double half_width) noexcept nogil:
-    if x != x:
-        return x
-    return 0.5 / half_width if (x > -half_width) & (x <= half_width) else 0.0
+    cdef double r = 0.5 / half_width if (x > -half_width) & (x <= half_width) else 0.0
+    return x if x != x else r                # see relu_grad
 
 cdef inline double hardsigmoid_grad2(double x, double half_width) noexcept nogil:
     return x if x != x else 0.0
