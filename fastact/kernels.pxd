@@ -455,6 +455,10 @@ cdef inline double _affine_fn_f32(double x, double slope, double intercept) noex
         return xf if xf != xf else b     # not 0 * inf
     return fmaf(<float> slope, xf, b)
 
+cdef inline double _affine_grad_f32(double x, double slope, double intercept) noexcept nogil:
+    cdef float xf = <float> x
+    return xf if xf != xf else <float> slope
+
 # hardtanh with bounds that are floats: float comparisons and results are exact.
 cdef inline bint _hardtanh_f32_params(double min_val, double max_val) noexcept nogil:
     return _is_float(min_val) and _is_float(max_val)
