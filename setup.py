@@ -163,24 +163,27 @@ class BuildExt(build_ext):
                        "-fno-inline-small-functions"]
             if isa is not None:
                 vec = ISA_FLAGS[isa]["msvc" if ctype == "msvc" else "unix"] + vec
-                if ctype != "msvc" and "_f64_" in ext.name:
-                    # The double-double kernels (gelu-tanh'', mish) exceed GCC's
-                    # limits for inlining an inline function (its size, the
-                    # growth and stack frame of the function it goes into: the
-                    # OpenMP body, the fused loops).  Not inlined into its loop,
-                    # a kernel does not vectorize (8-10x slower), and its
-                    # results could differ in the last bit between the serial
-                    # and the threaded loop (FMA contraction is per context).
-                    # Contraction into FMA off: which a * b + c become one
-                    # instruction then depends on the inlining context, and the
-                    # fused loops (fn_and_grad) must give the separate ops' bits.
-                    # The polynomials use explicit fma (FA_FMA, fa_fma).
-                    vec = vec + ["-ffp-contract=off",
-                                 "--param=max-inline-insns-single=2000",
+                if ctype != "msvc":
+                    # Every kernel inlined into its loops, the OpenMP bodies
+                    # (*._omp_fn) too: at GCC's default limits for inlining an
+                    # inline function (its size, the growth and stack frame of
+                    # the function it goes into) some threaded loops of the
+                    # float32 modules kept a call (fa_vexpf_parts_, silu_grad)
+                    # and ran scalar: 2 threads 10-30x slower than 1.
+                    # tests/test_simd.py checks both loops of every op.
+                    vec = vec + ["--param=max-inline-insns-single=2000",
                                  "--param=large-function-growth=1000",
                                  "--param=inline-unit-growth=1000",
                                  "--param=large-stack-frame=65536",
                                  "--param=large-function-insns=100000"]
+                if ctype != "msvc" and "_f64_" in ext.name:
+                    # (The double-double kernels, gelu-tanh'' and mish, were the
+                    # first to exceed those limits: 8-10x slower not inlined.)
+                    # Contraction into FMA off: which a * b + c become one
+                    # instruction then depends on the inlining context, and the
+                    # fused loops (fn_and_grad) must give the separate ops' bits.
+                    # The polynomials use explicit fma (FA_FMA, fa_fma).
+                    vec = vec + ["-ffp-contract=off"]
             elif ctype != "msvc":
                 # The accurate module's double-double corrections need a * b + c
                 # rounded as written: no contraction into fma (GCC's default where
