@@ -792,7 +792,9 @@ FA_ALWAYS_INLINE float fa_vsiluf_d1_l(float x, float xl) { return fa_vsiluf_d1_(
 static inline float fa_vtanhf(float x)
 {
     float a = fabsf(x);
-    float lo, s1, s2, h = fa_vexpf_parts_(-2.0f * a, &lo, &s1, &s2, 1);
+    /* -|2x| (= -2|x|), written as tanh'(x) = 4 sigmoid'(2x) forms it, so that
+     * in fn_and_grad GCC computes the reduction and series once for both */
+    float lo, s1, s2, h = fa_vexpf_parts_(-fabsf(2.0f * x), &lo, &s1, &s2, 1);
     float s = s1 * s2;                      /* 0 below E = 2^-149, where tanh = 1 anyway */
     float e = h * s, el = lo * s;
     float m1 = e - 1.0f;                                      /* exact for E >= 1/2 */
