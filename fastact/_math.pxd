@@ -118,6 +118,7 @@ cdef extern from * nogil:
     #define fa_vsiluf_d1_l(x, xl) (x)
     #define fa_vtanhf(x) (x)
     #define fa_vatanf(x) (x)
+    #define fa_vsoftplusf(x, p, ib) (x)
     #define fa_vexpf_mul(x, ch, cl) (x)
     #define fa_vexpm1f_mul(x, ch, cl) (x)
     #define fa_two_sumf_lo(a, b, s) (0.0f)
@@ -161,6 +162,7 @@ cdef extern from * nogil:
     float fa_vsiluf_d1_l(float x, float xl)     # silu'(x + xl)
     float fa_vtanhf(float)
     float fa_vatanf(float)
+    float fa_vsoftplusf(float x, float p, float ib)   # softplus, p = beta x exact, ib = 1 / beta
     float fa_vexpf_mul(float x, float ch, float cl)    # (ch + cl) exp(x), x <= 0
     float fa_vexpm1f_mul(float x, float ch, float cl)  # (ch + cl) expm1(x), x <= 0
     float fa_two_sumf_lo(float a, float b, float s)    # a + b - s, s = fl(a + b)

@@ -858,6 +858,49 @@ FA_ALWAYS_INLINE float fa_vatanf(float x)
     float r = copysignf(big ? large : small, x);
     return x != x ? x : r;
 }
+
+/* softplus(x) = (max(p, 0) + log1p(E)) ib, E = exp(-|p|), for p = beta x exact
+ * (beta a power of two, ib = 1 / beta in [2^-20, 2^8]), in float arithmetic
+ * (the double path does two divisions in 8 lanes).  1 + E = th + tl exactly;
+ * th = 2^j m, m in [sqrt(2)/2, sqrt(2)); log1p(E) = j ln 2 + log1p(u), u =
+ * m - 1 + tl / 2^j as a pair, and log1p(u) = 2 atanh(s), s = u / (2 + u) in
+ * [-0.172, 0.172] as a pair (one reciprocal with its remainder): 2s + 2s^3 P(s^2),
+ * P to s^6 (the next term is 2^-43 of the result).  The leading sums carried as
+ * pairs, one rounding at the end.  Below p = -17 (E < 2^-24.5), log1p(E) =
+ * E (1 - E / 2), with 2^k and ib applied last in two normal factors (a
+ * subnormal result is rounded once; E alone may be subnormal there).  Above
+ * p = 40 the result is x (log1p(E) / beta < 2^-57 x), also for p = inf. */
+static inline float fa_vsoftplusf(float x, float p, float ib)
+{
+    const float LN2_HI = 0.693145751953125f, LN2_LO = 1.428606765330187045e-06f;
+    float lo, s1, s2, h = fa_vexpf_parts(-fabsf(p), &lo, &s1, &s2);
+    float e = (h * s1) * s2, el = (lo * s1) * s2;
+    float th = 1.0f + e, tl = (1.0f - th) + e;               /* Fast2Sum: 1 >= E */
+    int big = th >= 1.41421356f;                              /* 1 + E = th + tl + el */
+    float m = big ? 0.5f * th : th, ml = big ? 0.5f * tl : tl;
+    float mll = big ? 0.5f * el : el;
+    float f = m - 1.0f;                                       /* exact (Sterbenz) */
+    /* u = nh + nl; el kept apart from tl: where E < 2^-24, th = 1 and tl = e */
+    float nh = f + ml, nl = fa_two_sumf_lo(f, ml, nh) + mll;
+    float dh = 2.0f + nh, dl = ((2.0f - dh) + nh) + nl;       /* Fast2Sum: 2 > |u| */
+    float rem, r = fa_recipf(dh, dl, &rem);
+    float sh = nh * r;
+    float sl = fmaf(nh, r, -sh) + (nl * r + sh * rem);        /* s = sh + sl */
+    float z = sh * sh;
+    float q = fmaf(fmaf(fmaf(1.0f / 9.0f, z, 1.0f / 7.0f), z, 1.0f / 5.0f), z, 1.0f / 3.0f);
+    float jh = big ? LN2_HI : 0.0f, jl = big ? LN2_LO : 0.0f;
+    float ah = jh + 2.0f * sh;                                /* |jh| >= |2 sh| or jh = 0 */
+    float al = ((jh - ah) + 2.0f * sh) + (jl + 2.0f * fmaf(sh * z, q, sl));
+    /* p > 0: p + log1p(E), p >= 0 > ... both terms positive */
+    float bh = p + ah, bl = fa_two_sumf_lo(p, ah, bh) + al;
+    float main = (p > 0.0f ? bh + bl : ah + al) * ib;
+    /* p < -17: E (1 - E / 2) ib, 2^k ib applied last */
+    float y = h + fmaf(-h, 0.5f * e, lo);
+    float tail = (y * s1) * (s2 * ib);
+    float res = p < -17.0f ? tail : main;
+    res = p > 40.0f ? x : res;
+    return p != p ? p : res;
+}
 #else
 #define FASTACT_F32_NATIVE 0
 #endif

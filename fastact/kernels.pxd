@@ -36,7 +36,7 @@ from fastact._math cimport (
     fa_log1p as log1p, fa_log1p_hl as log1p_hl, fa_tanh as tanh,
     fa_recipf, fa_two_sumf_lo, fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_d2,
     fa_vsigmoidf_mul, fa_vsigmoidf_mul_l, fa_vsiluf_d1, fa_vsiluf_d1_l,
-    fa_vatanf, fa_vtanhf, fmaf,
+    fa_vatanf, fa_vsoftplusf, fa_vtanhf, fmaf,
 )
 
 cdef extern from "<math.h>" nogil:
@@ -536,6 +536,10 @@ cdef inline double _celu_grad2_f32(double x, double alpha) noexcept nogil:
 cdef inline bint _softplus_f32_params(double beta) noexcept nogil:
     # beta x exact in float: beta a power of two; beta sigmoid'(-120) underflows
     return FASTACT_F32_NATIVE and 0.00390625 <= beta <= 1048576.0 and _is_power_of_two(beta)
+
+cdef inline double _softplus_fn_f32(double x, double beta) noexcept nogil:
+    cdef float bf = <float> beta, xf = <float> x
+    return fa_vsoftplusf(xf, bf * xf, <float> (1.0 / beta))
 
 cdef inline double _softplus_grad_f32(double x, double beta) noexcept nogil:
     cdef float bf = <float> beta

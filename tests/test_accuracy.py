@@ -500,9 +500,9 @@ def test_float32_float_arithmetic_seams(fa):
     ("elu", {"alpha": 3e6}, R.OPS),                      # past it: the double path
     ("celu", {"alpha": 1.0}, R.OPS),
     ("celu", {"alpha": 0.25}, R.OPS),
-    ("softplus", {"beta": 1.0}, ("grad", "grad2")),
-    ("softplus", {"beta": 4.0}, ("grad", "grad2")),
-    ("softplus", {"beta": 0.5}, ("grad", "grad2")),
+    ("softplus", {"beta": 1.0}, ("fn", "grad", "grad2")),
+    ("softplus", {"beta": 4.0}, ("fn", "grad", "grad2")),
+    ("softplus", {"beta": 0.5}, ("fn", "grad", "grad2")),
     ("swish", {"beta": 2.0}, ("fn", "grad")),
     ("swish", {"beta": -1.0}, ("fn", "grad")),
     ("swish", {"beta": 0.00390625}, ("fn", "grad")),      # the smallest beta on it
@@ -516,15 +516,15 @@ def test_float32_float_arithmetic_parameters(fa, name, params, ops):
     """The float32 loops of ops with a parameter switch to their float-arithmetic
     variant for some parameter values (kernels.pxd: _NAME_OP_f32 where
     _NAME_f32_params holds: elu alpha up to 2^20, celu alpha and softplus beta
-    powers of two, swish 2^-8 <= |beta| <= 2^20 with beta x's rounding error
-    carried to first order; swish' at silu''s zero divided by beta): held to
-    1 ULP, with both ends of their ranges, at
-    expm1's switch to x + x^2/2 (2^-12), the start of subnormal results, exp's
-    clamp and random points."""
+    powers of two (softplus itself from a float log1p of exp's pair), swish
+    2^-8 <= |beta| <= 2^20 with beta x's rounding error carried to first order;
+    swish' at silu''s zero divided by beta): held to 1 ULP, with both ends of
+    their ranges, at expm1's switch to x + x^2/2 (2^-12), the start of
+    subnormal results, exp's clamp and random points."""
     dt = np.float32
     xs = []
-    for v in (0.0, 1e-30, 2.0 ** -12, 0.3465736, 10.0, 87.33655, 103.97208, 110.0, 120.0,
-              130.0):
+    for v in (0.0, 1e-30, 2.0 ** -12, 0.3465736, 10.0, 17.0, 40.0, 87.33655, 103.97208, 110.0,
+              120.0, 130.0):
         for sv in (v, -v):
             xs += [float(y) for y in R._neighbours(sv, dt, 2)]
     rng = np.random.default_rng(12)
