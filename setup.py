@@ -164,13 +164,13 @@ class BuildExt(build_ext):
             if isa is not None:
                 vec = ISA_FLAGS[isa]["msvc" if ctype == "msvc" else "unix"] + vec
                 if ctype != "msvc":
-                    # Every kernel inlined into its loops, the OpenMP bodies
-                    # (*._omp_fn) too: at GCC's default limits for inlining an
-                    # inline function (its size, the growth and stack frame of
-                    # the function it goes into) some threaded loops of the
-                    # float32 modules kept a call (fa_vexpf_parts_, silu_grad)
-                    # and ran scalar: 2 threads 10-30x slower than 1.
-                    # tests/test_simd.py checks both loops of every op.
+                    # Every kernel inlined into its loops: at GCC's default
+                    # limits for inlining an inline function (its size, the
+                    # growth and stack frame of the function it goes into) some
+                    # loops kept a call (fa_vexpf_parts_, silu_grad) and ran
+                    # scalar (the element loops the parallel regions held then:
+                    # 2 threads 10-30x slower than 1; they now run the serial
+                    # loops).  tests/test_simd.py checks every loop.
                     vec = vec + ["--param=max-inline-insns-single=2000",
                                  "--param=large-function-growth=1000",
                                  "--param=inline-unit-growth=1000",
