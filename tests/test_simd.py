@@ -103,6 +103,29 @@ def test_threaded_equals_serial(level):
         assert np.array_equal(serial, threaded), name
 
 
+@pytest.mark.parametrize("level", ["none"] + LEVELS)
+@pytest.mark.parametrize("n", [1024, 1025, 65535, 65536 + 17, 8 * 32768 * 2 + 5, 1_000_003])
+def test_threaded_chunks_cover_every_element_once(level, n):
+    """A threaded loop cuts the array into one region per thread and each region
+    into chunks, which the threads claim (theirs first, then the others'): every
+    element is computed, and once (in place, sigmoid applied twice would show),
+    for any size and team, more threads than regions (64) too; the fused loops'
+    two outputs as well."""
+    mod = _simd.module(level)
+    x = np.random.default_rng(n).standard_normal(n).astype(np.float32) * 5
+    want = np.empty_like(x)
+    mod.sigmoid_fn(x, want, 0.0, 0.0, 1)
+    fa_ref, d_ref = np.empty_like(x), np.empty_like(x)
+    mod.elu_fn_and_grad(x, fa_ref, d_ref, 1.0, 0.0, 1)
+    for nt in (2, 3, 5, 64, 70):
+        inplace = x.copy()
+        mod.sigmoid_fn(inplace, inplace, 0.0, 0.0, nt)
+        assert np.array_equal(inplace, want), (n, nt)
+        f, d = np.full_like(x, -7.0), np.full_like(x, -7.0)   # elu > -1, elu' > 0
+        mod.elu_fn_and_grad(x, f, d, 1.0, 0.0, nt)
+        assert np.array_equal(f, fa_ref) and np.array_equal(d, d_ref), (n, nt)
+
+
 def _config_in_subprocess(level, key="simd"):
     env = dict(os.environ, FASTACT_SIMD=level)
     code = f"import fastact; print(fastact.show_config(file=open('/dev/null', 'w'))[{key!r}])"
