@@ -211,7 +211,7 @@ extensions.append(
     Extension(
         "fastact._call",
         [os.path.join(PKG, "_call.pyx")],
-        include_dirs=[numpy.get_include()],
+        include_dirs=[numpy.get_include(), PKG],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                        ("NPY_TARGET_VERSION", "NPY_1_21_API_VERSION")],
     )

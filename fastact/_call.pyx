@@ -21,6 +21,9 @@ from cpython.pycapsule cimport PyCapsule_GetPointer
 
 from fastact import _config, _dispatch
 
+cdef extern from "_clock.h":
+    long long perf_counter_ns "fastact_now_ns"() noexcept nogil
+
 cnp.import_array()
 
 ctypedef void (*loop32_t)(const float*, float*, Py_ssize_t, double, double,
@@ -45,6 +48,51 @@ cdef int _PLAIN_WRITEABLE = _PLAIN | cnp.NPY_ARRAY_WRITEABLE
 cdef Py_ssize_t _CACHE_SIZE = 256
 
 
+# Waking an idle thread team.  After a parallel region OpenMP's worker threads
+# spin for a few milliseconds, then sleep; waking a sleeping one can cost far
+# more than the loop: on the 2-vCPU virtual machine of fastact's benchmarks the
+# first 2-thread call after 30 ms without one took 2-6 ms, 50x a 35 us call
+# (the idle vCPU has to be woken by the hypervisor).  So each process learns
+# it: a threaded call that found the team idle and took over 4x the serial
+# time its size predicts (and 50 us more) sets _wake_ns to what it took; from
+# then on, with the team idle, a call whose serial time is predicted below
+# _wake_ns runs serially (it is faster so), a longer one still takes threads
+# (the threads that are awake take the chunks of those that are not yet).  On
+# a machine whose team wakes fast nothing is learned and nothing changes.
+cdef bint _idle_rule = True
+cdef long long _team_end_ns = 0       # when the last threaded loop ended
+cdef long long _wake_ns = 0           # learned cost of a call that woke the team
+# Idle: the workers spun for about 5-8 ms after a region on that machine (a call
+# after a 4 ms gap found them awake, after 8 ms partly, after 30 ms asleep).
+cdef long long _TEAM_IDLE_NS = 4000000
+cdef long long _WAKE_CAP_NS = 20000000
+# The predicted serial time: n times the op's cost per element measured by
+# tools/calibrate_threads.py (_thresholds.COSTS); without one, what the
+# calibration's model implies: an op's threshold is where its serial loop takes
+# 4 team start-ups (~0.8 us each).
+cdef double _SERIAL_NS_AT_THRESHOLD = 3200.0
+
+
+def team_state():
+    """(ns since the last threaded loop ended, or None; the learned wake-up
+    cost in ns, 0: none)."""
+    return (None if _team_end_ns == 0 else perf_counter_ns() - _team_end_ns), _wake_ns
+
+
+def set_idle_rule(bint on):
+    """Turn the idle-team rule on or off (the tests that count threads turn it
+    off: what a process learned would make their counts depend on timing)."""
+    global _idle_rule
+    _idle_rule = on
+
+
+def _set_team_state(long long since_end_ns, long long wake_ns):
+    """For the tests: the last threaded loop ended since_end_ns ago; the
+    learned wake-up cost."""
+    global _team_end_ns, _wake_ns
+    _team_end_ns, _wake_ns = perf_counter_ns() - since_end_ns, wake_ns
+
+
 cdef class Loop:
     """One op of one kernel: its float32 and float64 loops as the Python pair
     (float32, float64) of ``fastact._dispatch``, as C pointers for the compiled
@@ -57,11 +105,19 @@ cdef class Loop:
     cdef readonly bint fused
     cdef readonly tuple pair
     cdef readonly Py_ssize_t threshold32, threshold64
+    cdef readonly double cost32, cost64
+    cdef readonly double seen32, seen64
 
     def __init__(self, pair, f32_capsule, f64_capsule, Py_ssize_t threshold32,
-                 Py_ssize_t threshold64, bint fused=False):
+                 Py_ssize_t threshold64, bint fused=False, costs=(0.0, 0.0)):
         self.pair = tuple(pair)
         self.threshold32, self.threshold64 = threshold32, threshold64
+        # serial ns per element: calibrated (unknown, 0: what the threshold
+        # implies), and as seen in this process (0: not yet), which wins: the
+        # calibration's SIMD level may not be the one in use (FASTACT_SIMD)
+        self.cost32 = costs[0] if costs[0] > 0 else _SERIAL_NS_AT_THRESHOLD / threshold32
+        self.cost64 = costs[1] if costs[1] > 0 else _SERIAL_NS_AT_THRESHOLD / threshold64
+        self.seen32 = self.seen64 = 0.0
         self.fused = fused
         if f32_capsule is not None:
             self.c32 = PyCapsule_GetPointer(f32_capsule, NULL)
@@ -71,11 +127,56 @@ cdef class Loop:
         return self.pair[i]
 
     def num_threads(self, Py_ssize_t n, bint float64):
-        """Threads for a loop over n elements: 1 below the op's threshold."""
+        """Threads for a loop over n elements: 1 below the op's threshold, and
+        below the size that is worth waking an idle team (see _wake_ns)."""
         return self._threads(n, float64)
 
-    cdef inline int _threads(self, Py_ssize_t n, bint float64):
-        return 1 if n < (self.threshold64 if float64 else self.threshold32) else _config.num_threads()
+    def run(self, f, tuple args, Py_ssize_t n, bint float64, int nthreads):
+        """f(*args), a loop over n elements given nthreads threads (the Python
+        path's calls), timed for the idle-team rule."""
+        cdef long long t0 = perf_counter_ns()
+        f(*args)
+        self._ran(n, float64, nthreads, t0)
+
+    cdef inline double _serial_ns(self, Py_ssize_t n, bint float64):
+        """The predicted serial time of n elements."""
+        cdef double seen = self.seen64 if float64 else self.seen32
+        return n * (seen if seen > 0 else (self.cost64 if float64 else self.cost32))
+
+    cdef int _threads(self, Py_ssize_t n, bint float64):
+        if n < (self.threshold64 if float64 else self.threshold32):
+            return 1
+        cdef int nt = _config.num_threads()
+        if (nt > 1 and _idle_rule and _wake_ns > 0 and self._serial_ns(n, float64) < _wake_ns
+                and perf_counter_ns() - _team_end_ns > _TEAM_IDLE_NS):
+            return 1
+        return nt
+
+    cdef void _ran(self, Py_ssize_t n, bint float64, int nthreads, long long t0):
+        """After a loop over n elements given nthreads threads that started at
+        t0 (ns): what it shows of the cost per element (a serial call from 4096
+        elements, a threaded one that found the team awake: its time times the
+        threads, an upper bound) and of waking the team (one that found it idle)."""
+        global _team_end_ns, _wake_ns
+        cdef long long t1 = perf_counter_ns()
+        cdef double took = t1 - t0, per
+        if nthreads <= 1:
+            if n >= _NOGIL_THRESHOLD:
+                self._seen(float64, took / n)
+            return
+        if t0 - _team_end_ns > _TEAM_IDLE_NS:
+            if took > 4.0 * self._serial_ns(n, float64) + 50000.0:
+                _wake_ns = min(max(_wake_ns, <long long> took), _WAKE_CAP_NS)
+        else:
+            self._seen(float64, took * nthreads / n)
+        _team_end_ns = t1
+
+    cdef inline void _seen(self, bint float64, double per):
+        # the mean of the last few (a preempted call weighs 1/4)
+        if float64:
+            self.seen64 = per if self.seen64 == 0 else 0.75 * self.seen64 + 0.25 * per
+        else:
+            self.seen32 = per if self.seen32 == 0 else 0.75 * self.seen32 + 0.25 * per
 
 
 cdef inline bint _plain(cnp.ndarray a, int typenum, int flags):
@@ -159,12 +260,15 @@ cdef void _launch(Loop loop, _Kind kind, int typenum, cnp.ndarray a, cnp.ndarray
     cdef void* bp = cnp.PyArray_DATA(b)
     cdef void* cp = NULL if c is None else cnp.PyArray_DATA(c)
     cdef int nthreads
+    cdef long long t0
     if n < _NOGIL_THRESHOLD:
         _run(fn, kind, float64, ap, bp, cp, n, p0, p1, 1)
     else:
         nthreads = loop._threads(n, float64)
+        t0 = perf_counter_ns()
         with nogil:
             _run(fn, kind, float64, ap, bp, cp, n, p0, p1, nthreads)
+        loop._ran(n, float64, nthreads, t0)
 
 
 cpdef object call(Loop loop, object x, double p0, double p1, object out):

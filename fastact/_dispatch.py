@@ -48,10 +48,15 @@ def loop_pair(kernel, op):
     key = name if name in _loops.POINTERS_DOUBLE else f"{kernel}_grad"
     thresholds = [_thresholds.THRESHOLDS.get(d, {}).get(key, _thresholds.DEFAULT)
                   for d in ("float32", "float64")]
+    # Serial ns per element (0: unknown); fn_and_grad's, fn's and grad's.
+    parts = [f"{kernel}_fn", key] if op == "fn_and_grad" else [key]
+    costs = [sum(_thresholds.COSTS.get(d, {}).get(k, 0.0) for k in parts)
+             for d in ("float32", "float64")]
     if name not in _loops.POINTERS_DOUBLE:             # fused ops
         return Loop(pair, vec.FUSED_POINTERS_FLOAT[name], f64_module.FUSED_POINTERS_DOUBLE[name],
-                    *thresholds, fused=True)
-    return Loop(pair, vec.POINTERS_FLOAT[name], f64_module.POINTERS_DOUBLE[name], *thresholds)
+                    *thresholds, fused=True, costs=costs)
+    return Loop(pair, vec.POINTERS_FLOAT[name], f64_module.POINTERS_DOUBLE[name], *thresholds,
+                costs=costs)
 
 
 def check_param(name, value, domain):
@@ -135,11 +140,12 @@ def apply(loops, x, p0, p1, out):
         if not (src.flags.c_contiguous or src.flags.f_contiguous):
             src = np.ascontiguousarray(src)
     loop = loops[1] if cdt is _FLOAT64 else loops[0]
-    nthreads = loops.num_threads(src.size, cdt is _FLOAT64)
+    f64 = cdt is _FLOAT64
+    nthreads = loops.num_threads(src.size, f64)
 
     if out is None:
         res = np.empty_like(src, dtype=cdt, order="K")
-        loop(_flat(src), _flat(res), p0, p1, nthreads)
+        loops.run(loop, (_flat(src), _flat(res), p0, p1, nthreads), src.size, f64, nthreads)
         if rdt is not cdt:
             with np.errstate(over="ignore"):      # overflow to inf is the true rounding
                 res = res.astype(rdt)
@@ -160,10 +166,11 @@ def apply(loops, x, p0, p1, out):
         )
     )
     if direct:
-        loop(_flat(src), _flat(out), p0, p1, nthreads)
+        loops.run(loop, (_flat(src), _flat(out), p0, p1, nthreads), src.size, f64, nthreads)
     else:
         tmp = np.empty(src.shape, dtype=cdt)
-        loop(_flat(np.ascontiguousarray(src)), tmp.reshape(-1), p0, p1, nthreads)
+        loops.run(loop, (_flat(np.ascontiguousarray(src)), tmp.reshape(-1), p0, p1, nthreads),
+                  src.size, f64, nthreads)
         with np.errstate(over="ignore"):
             np.copyto(out, tmp, casting="unsafe")
     return out
@@ -214,8 +221,10 @@ def apply_fused(loops, inputs, p0, p1, outs, nout):
     srcs = [_as_compute(a, cdt, order) for a in arrays]
     res = [np.empty(x.shape, dtype=cdt, order=order) for _ in range(nout)]
     loop = loops[1] if cdt is _FLOAT64 else loops[0]
-    nthreads = loops.num_threads(x.size, cdt is _FLOAT64)
-    loop(*[_flat(a) for a in srcs], *[_flat(r) for r in res], p0, p1, nthreads)
+    f64 = cdt is _FLOAT64
+    nthreads = loops.num_threads(x.size, f64)
+    loops.run(loop, (*[_flat(a) for a in srcs], *[_flat(r) for r in res], p0, p1, nthreads),
+              x.size, f64, nthreads)
     if outs is not None:
         with np.errstate(over="ignore"):
             for o, r in zip(outs, res):

@@ -330,10 +330,14 @@ def _install_spy(measure_team):
         real = real_loop_pair(kernel, op)
         # The spied Python pair, the real thread thresholds, no C pointers.
         return Loop([spy(loop) for loop in real.pair], None, None,
-                    real.threshold32, real.threshold64)
+                    real.threshold32, real.threshold64, costs=(real.cost32, real.cost64))
 
     loop_pair.records, loop_pair.real = [], real_loop_pair
     _dispatch.loop_pair = loop_pair
+    # The thread counts asked for, whatever this process learned about waking
+    # its team (fastact/_call.pyx: a worker's calls after a pause ran serially).
+    from fastact import _call
+    _call.set_idle_rule(False)
 
 
 def _records():
@@ -345,7 +349,10 @@ def _records():
 
 
 def _remove_spy():
+    from fastact import _call
+
     _dispatch.loop_pair = _dispatch.loop_pair.real
+    _call.set_idle_rule(True)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import os
 import sys
 import sysconfig
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -119,6 +120,9 @@ def test_thread_thresholds_cover_every_op():
         table = _thresholds.THRESHOLDS[dtype]
         assert set(table) == ops, f"rerun tools/calibrate_threads.py ({dtype})"
         assert min(table.values()) >= _loops.PARALLEL_THRESHOLD
+        costs = _thresholds.COSTS[dtype]                 # ns per element, serial
+        assert set(costs) == ops, f"rerun tools/calibrate_threads.py ({dtype})"
+        assert all(0 < c < 1000 for c in costs.values())
 
 
 def test_below_the_threshold_a_call_runs_serially():
@@ -132,4 +136,109 @@ def test_below_the_threshold_a_call_runs_serially():
                 assert loop.num_threads(limit - 1, float64) == 1
                 assert loop.num_threads(limit, float64) == fastact._config.num_threads()
     finally:
+        fastact.set_num_threads(None)
+
+
+def _private_loop(kernel, op):
+    """A Loop of its own (what it sees of its costs stays in the test)."""
+    from fastact import _dispatch
+    from fastact._call import Loop
+
+    real = _dispatch.loop_pair(kernel, op)
+    return Loop(real.pair, None, None, real.threshold32, real.threshold64,
+                costs=(real.cost32, real.cost64))
+
+
+def test_idle_team_rule_runs_short_calls_serially():
+    """Once a process has learned what waking its idle thread team costs (a
+    threaded call that found the team asleep and took far longer than its
+    serial time), a call whose predicted serial time is below that cost runs
+    serially while the team is idle; a longer one, or any call while the team
+    is awake, or with nothing learned, or with the rule off, takes threads."""
+    from fastact import _call
+
+    loop = _private_loop("sigmoid", "fn")
+    fastact.set_num_threads(2)
+    _call.set_idle_rule(True)
+    try:
+        for float64, thr, cost in ((False, loop.threshold32, loop.cost32),
+                                   (True, loop.threshold64, loop.cost64)):
+            assert cost > 0
+            big = max(thr, int(10_000_000 / cost))           # 10 ms serially
+            _call._set_team_state(10**9, 5_000_000)          # idle for 1 s; wake-up 5 ms
+            assert loop.num_threads(thr - 1, float64) == 1
+            assert loop.num_threads(thr, float64) == 1
+            assert loop.num_threads(big, float64) == 2
+            _call._set_team_state(0, 5_000_000)              # just used: awake
+            assert loop.num_threads(thr, float64) == 2
+            _call._set_team_state(10**9, 0)                  # nothing learned
+            assert loop.num_threads(thr, float64) == 2
+            _call.set_idle_rule(False)
+            _call._set_team_state(10**9, 5_000_000)
+            assert loop.num_threads(thr, float64) == 2
+            _call.set_idle_rule(True)
+    finally:
+        _call.set_idle_rule(False)
+        _call._set_team_state(10**9, 0)
+        fastact.set_num_threads(None)
+
+
+def test_idle_team_rule_learns_the_wake_up_cost():
+    """What the rule learns: the time of a threaded call that found the team
+    idle and took over 4x its predicted serial time (a stand-in loop that sleeps
+    10 ms), capped at 20 ms; nothing from a call that found the team awake, a
+    serial call, or a call as long as its size predicts."""
+    from fastact import _call
+
+    loop = _private_loop("sigmoid", "fn")
+    n = loop.threshold32
+    _call.set_idle_rule(True)
+    try:
+        _call._set_team_state(10**9, 0)
+        loop.run(time.sleep, (0.01,), n, False, 2)
+        since, wake = _call.team_state()
+        assert 10_000_000 <= wake <= 20_000_000
+        assert since < 10**9                                 # the team's last use: now
+        _call._set_team_state(0, 0)                          # awake
+        loop.run(time.sleep, (0.01,), n, False, 2)
+        assert _call.team_state()[1] == 0
+        _call._set_team_state(10**9, 0)                      # serial
+        loop.run(time.sleep, (0.01,), n, False, 1)
+        assert _call.team_state()[1] == 0
+        loop = _private_loop("sigmoid", "fn")
+        _call._set_team_state(10**9, 0)                      # as long as predicted
+        loop.run(time.sleep, (0.01,), int(0.02e9 / loop.cost32), False, 2)
+        assert _call.team_state()[1] == 0
+    finally:
+        _call.set_idle_rule(False)
+        _call._set_team_state(10**9, 0)
+
+
+def test_idle_team_rule_predicts_from_the_costs_it_sees():
+    """The serial time is predicted from the calibrated cost per element until
+    the process has seen the loop's own: a serial call from 4096 elements, or a
+    threaded call with the team awake (its time times the threads).  (With
+    FASTACT_SIMD capping the level, the calibrated costs are another level's.)"""
+    from fastact import _call
+
+    loop = _private_loop("sigmoid", "fn")
+    assert loop.seen32 == 0 and loop.seen64 == 0
+    try:
+        loop.run(time.sleep, (0.002,), 2048, False, 1)      # too small to count
+        assert loop.seen32 == 0
+        loop.run(time.sleep, (0.01,), 10_000, False, 1)
+        assert 1000 <= loop.seen32 <= 10_000                 # 10 ms / 10^4, ns
+        _call._set_team_state(0, 0)                          # awake
+        loop.run(time.sleep, (0.01,), 10_000, True, 2)
+        assert 2000 <= loop.seen64 <= 20_000                 # 2 threads x 10 ms / 10^4
+        assert loop.seen32 > 0 and loop.num_threads(10**6, False) >= 1
+        # with a wake-up cost learned, the prediction from the seen cost (10^6
+        # elements: about 1 s serially) keeps the threads
+        fastact.set_num_threads(2)
+        _call.set_idle_rule(True)
+        _call._set_team_state(10**9, 5_000_000)
+        assert loop.num_threads(10**6, False) == 2
+    finally:
+        _call.set_idle_rule(False)
+        _call._set_team_state(10**9, 0)
         fastact.set_num_threads(None)

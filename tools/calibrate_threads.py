@@ -1,6 +1,8 @@
 """Calibrate the per-op sizes above which the kernels use OpenMP threads.
 
-Writes fastact/_thresholds.py.  Model: a loop of n elements costs n*c serially
+Writes fastact/_thresholds.py: THRESHOLDS, and COSTS, each op's serial time per
+element (the idle-team rule of fastact/_call.pyx predicts a call's serial time
+from it).  Model: a loop of n elements costs n*c serially
 and n*c/T + O with T threads, where c is the op's serial cost per element and O
 the cost of waking the thread team and joining it.  Threads pay off from
 n = O / (c (1 - 1/T)) elements; the threshold is twice that (so that threads are
@@ -91,18 +93,19 @@ def cost_per_element_ns(loop, dtype, p0, p1):
 
 
 def calibrate():
-    table = {}
+    table, costs = {}, {}
     overhead = {}
     for dtype, dname, kernel, op, p0, p1, loop in _op_loops():
         if dname not in table:
             overhead[dname] = team_overhead_ns(dtype)
-            table[dname] = {}
+            table[dname], costs[dname] = {}, {}
             print(f"{dname}: team overhead {overhead[dname] / 1000:.1f} us", file=sys.stderr)
         c = cost_per_element_ns(loop, dtype, p0, p1)
         n = 2 * overhead[dname] / (c * (1 - 1 / THREADS))
         n = int(min(max(n, _loops.PARALLEL_THRESHOLD), CEILING))
         table[dname][f"{kernel}_{op}"] = 1 << (n - 1).bit_length()   # a power of 2
-    return table
+        costs[dname][f"{kernel}_{op}"] = float(f"{c:.3g}")
+    return table, costs
 
 
 def check():
@@ -125,7 +128,7 @@ def check():
     return rows
 
 
-def render(table):
+def render(table, costs):
     cpu = platform.processor() or platform.machine()
     lines = [
         '"""Per-op sizes from which the kernels use OpenMP threads (fewer elements:',
@@ -148,6 +151,19 @@ def render(table):
     lines.append("}")
     lines += [
         "",
+        "# The serial loops' time per element (ns, in cache): the threaded calls'",
+        "# rule for an idle thread team predicts a call's serial time from it",
+        "# (fastact/_call.pyx, _wake_ns).",
+        "COSTS = {",
+    ]
+    for dname, ops in costs.items():
+        lines.append(f"    {dname!r}: {{")
+        for name, c in ops.items():
+            lines.append(f"        {name!r}: {c!r},")
+        lines.append("    },")
+    lines.append("}")
+    lines += [
+        "",
         "# The smallest size from which every op uses threads (the tests use it).",
         "EVERY_OP_THREADED = max([DEFAULT] + [n for ops in THRESHOLDS.values() for n in ops.values()])",
     ]
@@ -164,7 +180,7 @@ def main():
     if args.check:
         check()
         return
-    text = render(calibrate())
+    text = render(*calibrate())
     if args.dry_run:
         print(text)
         return
