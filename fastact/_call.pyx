@@ -62,9 +62,10 @@ cdef Py_ssize_t _CACHE_SIZE = 256
 cdef bint _idle_rule = True
 cdef long long _team_end_ns = 0       # when the last threaded loop ended
 cdef long long _wake_ns = 0           # learned cost of a call that woke the team
-# Idle: the workers spun for about 5-8 ms after a region on that machine (a call
-# after a 4 ms gap found them awake, after 8 ms partly, after 30 ms asleep).
-cdef long long _TEAM_IDLE_NS = 4000000
+# Idle: 15 ms after the last threaded loop.  On that machine a 65536-element
+# call took 0.03 ms after a 6 ms gap, 0.06-0.12 ms after 10 ms, 0.13-0.19 ms
+# after 15 ms, 4 ms after 20 ms (serial: 0.035 ms).
+cdef long long _TEAM_IDLE_NS = 15000000
 cdef long long _WAKE_CAP_NS = 20000000
 # The predicted serial time: n times the op's cost per element measured by
 # tools/calibrate_threads.py (_thresholds.COSTS); without one, what the
