@@ -55,12 +55,15 @@ cdef Py_ssize_t _CACHE_SIZE = 256
 # (the idle vCPU has to be woken by the hypervisor).  So each process learns
 # it: a threaded call that found the team idle and took over 4x the serial
 # time its size predicts (and 50 us more) sets _wake_ns to what it took; from
-# then on, with the team idle, a call whose serial time is predicted below
-# _wake_ns runs serially (it is faster so), a longer one still takes threads
-# (the threads that are awake take the chunks of those that are not yet).  On
-# a machine whose team wakes fast nothing is learned and nothing changes.
+# then on, with the team idle, a call on its own whose serial time is predicted
+# below _wake_ns runs serially (it is faster so); a longer one still takes
+# threads (the threads that are awake take the chunks of those that are not
+# yet), and so does the second of a stream of calls (the team then stays awake
+# for the rest).  On a machine whose team wakes fast nothing is learned and
+# nothing changes.
 cdef bint _idle_rule = True
 cdef long long _team_end_ns = 0       # when the last threaded loop ended
+cdef long long _eligible_end_ns = 0   # when the last call from its threshold on ended
 cdef long long _wake_ns = 0           # learned cost of a call that woke the team
 # Idle: 15 ms after the last threaded loop.  On that machine a 65536-element
 # call took 0.03 ms after a 6 ms gap, 0.06-0.12 ms after 10 ms, 0.13-0.19 ms
@@ -88,10 +91,11 @@ def set_idle_rule(bint on):
 
 
 def _set_team_state(long long since_end_ns, long long wake_ns):
-    """For the tests: the last threaded loop ended since_end_ns ago; the
-    learned wake-up cost."""
-    global _team_end_ns, _wake_ns
+    """For the tests: the last threaded loop (and the last call from a
+    threshold on) ended since_end_ns ago; the learned wake-up cost."""
+    global _team_end_ns, _wake_ns, _eligible_end_ns
     _team_end_ns, _wake_ns = perf_counter_ns() - since_end_ns, wake_ns
+    _eligible_end_ns = _team_end_ns
 
 
 cdef class Loop:
@@ -148,9 +152,14 @@ cdef class Loop:
         if n < (self.threshold64 if float64 else self.threshold32):
             return 1
         cdef int nt = _config.num_threads()
-        if (nt > 1 and _idle_rule and _wake_ns > 0 and self._serial_ns(n, float64) < _wake_ns
-                and perf_counter_ns() - _team_end_ns > _TEAM_IDLE_NS):
-            return 1
+        cdef long long now
+        if nt > 1 and _idle_rule and _wake_ns > 0 and self._serial_ns(n, float64) < _wake_ns:
+            now = perf_counter_ns()
+            # a call on its own after a pause: serial; one of a stream of calls
+            # (the previous ended within the idle time): threads, whose team
+            # then stays awake for the next ones
+            if now - _team_end_ns > _TEAM_IDLE_NS and now - _eligible_end_ns > _TEAM_IDLE_NS:
+                return 1
         return nt
 
     cdef void _ran(self, Py_ssize_t n, bint float64, int nthreads, long long t0):
@@ -158,9 +167,11 @@ cdef class Loop:
         t0 (ns): what it shows of the cost per element (a serial call from 4096
         elements, a threaded one that found the team awake: its time times the
         threads, an upper bound) and of waking the team (one that found it idle)."""
-        global _team_end_ns, _wake_ns
+        global _team_end_ns, _wake_ns, _eligible_end_ns
         cdef long long t1 = perf_counter_ns()
         cdef double took = t1 - t0, per
+        if n >= (self.threshold64 if float64 else self.threshold32):
+            _eligible_end_ns = t1
         if nthreads <= 1:
             if n >= _NOGIL_THRESHOLD:
                 self._seen(float64, took / n)

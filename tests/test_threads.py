@@ -171,6 +171,9 @@ def test_idle_team_rule_runs_short_calls_serially():
             assert loop.num_threads(big, float64) == 2
             _call._set_team_state(0, 5_000_000)              # just used: awake
             assert loop.num_threads(thr, float64) == 2
+            _call._set_team_state(10**9, 5_000_000)          # a stream of calls: the
+            loop.run(lambda: None, (), thr, float64, 1)      # first ran serially,
+            assert loop.num_threads(thr, float64) == 2       # the next wakes the team
             _call._set_team_state(10**9, 0)                  # nothing learned
             assert loop.num_threads(thr, float64) == 2
             _call.set_idle_rule(False)
