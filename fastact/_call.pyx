@@ -54,7 +54,7 @@ cdef Py_ssize_t _CACHE_SIZE = 256
 # first 2-thread call after 30 ms without one took 2-6 ms, 50x a 35 us call
 # (the idle vCPU has to be woken by the hypervisor).  So each process learns
 # it: a threaded call that found the team idle and took over 4x the serial
-# time its size predicts (and 50 us more) sets _wake_ns to what it took; from
+# time its size predicts (and 1 ms more) sets _wake_ns to what it took; from
 # then on, with the team idle, a call on its own whose serial time is predicted
 # below _wake_ns runs serially (it is faster so); a longer one still takes
 # threads (the threads that are awake take the chunks of those that are not
@@ -70,6 +70,10 @@ cdef long long _wake_ns = 0           # learned cost of a call that woke the tea
 # after 15 ms, 4 ms after 20 ms (serial: 0.035 ms).
 cdef long long _TEAM_IDLE_NS = 15000000
 cdef long long _WAKE_CAP_NS = 20000000
+# Only a wake-up that costs milliseconds is learned (on a machine whose team wakes
+# in ~0.05 ms nothing changes; an out-of-cache call that the in-cache cost
+# per element underestimates 3-5x is not mistaken for one).
+cdef double _WAKE_MIN_NS = 1000000.0
 # The predicted serial time: n times the op's cost per element measured by
 # tools/calibrate_threads.py (_thresholds.COSTS); without one, what the
 # calibration's model implies: an op's threshold is where its serial loop takes
@@ -177,7 +181,7 @@ cdef class Loop:
                 self._seen(float64, took / n)
             return
         if t0 - _team_end_ns > _TEAM_IDLE_NS:
-            if took > 4.0 * self._serial_ns(n, float64) + 50000.0:
+            if took > 4.0 * self._serial_ns(n, float64) + _WAKE_MIN_NS:
                 _wake_ns = min(max(_wake_ns, <long long> took), _WAKE_CAP_NS)
         else:
             self._seen(float64, took * nthreads / n)

@@ -188,9 +188,10 @@ def test_idle_team_rule_runs_short_calls_serially():
 
 def test_idle_team_rule_learns_the_wake_up_cost():
     """What the rule learns: the time of a threaded call that found the team
-    idle and took over 4x its predicted serial time (a stand-in loop that sleeps
-    10 ms), capped at 20 ms; nothing from a call that found the team awake, a
-    serial call, or a call as long as its size predicts."""
+    idle and took over 4x its predicted serial time and 1 ms more (a stand-in
+    loop that sleeps 10 ms), capped at 20 ms; nothing from a call that found the
+    team awake, a serial call, a call as long as its size predicts, or a wait
+    below 1 ms."""
     from fastact import _call
 
     loop = _private_loop("sigmoid", "fn")
@@ -211,6 +212,9 @@ def test_idle_team_rule_learns_the_wake_up_cost():
         loop = _private_loop("sigmoid", "fn")
         _call._set_team_state(10**9, 0)                      # as long as predicted
         loop.run(time.sleep, (0.01,), int(0.02e9 / loop.cost32), False, 2)
+        assert _call.team_state()[1] == 0
+        _call._set_team_state(10**9, 0)                      # under 1 ms
+        loop.run(time.sleep, (0.0002,), n, False, 2)
         assert _call.team_state()[1] == 0
     finally:
         _call.set_idle_rule(False)
