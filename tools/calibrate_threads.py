@@ -128,6 +128,16 @@ def check():
     return rows
 
 
+def _dict_lines(name, table):
+    """``name = {dtype: {op: value}}`` as Python source lines."""
+    lines = [f"{name} = {{"]
+    for dname, ops in table.items():
+        lines.append(f"    {dname!r}: {{")
+        lines += [f"        {op!r}: {v!r}," for op, v in ops.items()]
+        lines.append("    },")
+    return lines + ["}"]
+
+
 def render(table, costs):
     cpu = platform.processor() or platform.machine()
     lines = [
@@ -141,27 +151,15 @@ def render(table, costs):
         f"{time.strftime('%Y-%m-%d')}.",
         "DEFAULT = 32768",
         "",
-        "THRESHOLDS = {",
     ]
-    for dname, ops in table.items():
-        lines.append(f"    {dname!r}: {{")
-        for name, n in ops.items():
-            lines.append(f"        {name!r}: {n},")
-        lines.append("    },")
-    lines.append("}")
+    lines += _dict_lines("THRESHOLDS", table)
     lines += [
         "",
         "# The serial loops' time per element (ns, in cache): the threaded calls'",
         "# rule for an idle thread team predicts a call's serial time from it",
         "# (fastact/_call.pyx, _wake_ns).",
-        "COSTS = {",
     ]
-    for dname, ops in costs.items():
-        lines.append(f"    {dname!r}: {{")
-        for name, c in ops.items():
-            lines.append(f"        {name!r}: {c!r},")
-        lines.append("    },")
-    lines.append("}")
+    lines += _dict_lines("COSTS", costs)
     lines += [
         "",
         "# The smallest size from which every op uses threads (the tests use it).",
