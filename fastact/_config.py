@@ -141,6 +141,7 @@ def _threshold_range():
 def show_config(file=None):
     """Print (and return as a dict) how this build of fastact runs."""
     import fastact
+    from fastact import _call
 
     info = {
         "version": fastact.__version__,
@@ -152,6 +153,7 @@ def show_config(file=None):
         "dask_threads": dask_threads(),
         "parallel_threshold": _loops.PARALLEL_THRESHOLD,
         "thread_thresholds": _threshold_range(),
+        "idle_team_wake_ns": _call.team_state()[1],
     }
     threads = f"{info['num_threads']}"
     if _forked_child:
@@ -167,6 +169,10 @@ def show_config(file=None):
         f"level has FMA: twice the lanes)",
         "  serial below: {} to {} elements, per op (fastact/_thresholds.py)".format(
             *info["thread_thresholds"]),
+        "  idle thread team: " + (
+            f"waking it took {info['idle_team_wake_ns'] / 1e6:.1f} ms: a call on its own "
+            "predicted to take less runs serially 15 ms after the last threaded one"
+            if info["idle_team_wake_ns"] else "no slow wake-up seen (threads as asked)"),
     ]
     print("\n".join(lines), file=file)
     return info

@@ -364,6 +364,16 @@ def test_show_config():
     text = (buf.getvalue() + "\n" + ("" if ret is None else str(ret))).lower()
     assert "openmp" in text
     assert "thread" in text
+    from fastact import _call
+
+    assert ret["idle_team_wake_ns"] == _call.team_state()[1]
+    try:                                   # what the idle-team rule learned, reported
+        _call._set_team_state(10**9, 3_000_000)
+        buf = io.StringIO()
+        assert fastact.show_config(file=buf)["idle_team_wake_ns"] == 3_000_000
+        assert "waking it took 3.0 ms" in buf.getvalue()
+    finally:
+        _call._set_team_state(10**9, 0)
 
 
 # ---------------------------------------------------------------------------
