@@ -173,7 +173,7 @@ cdef class Loop:
         threads, an upper bound) and of waking the team (one that found it idle)."""
         global _team_end_ns, _wake_ns, _eligible_end_ns
         cdef long long t1 = perf_counter_ns()
-        cdef double took = t1 - t0, per
+        cdef double took = t1 - t0
         if n >= (self.threshold64 if float64 else self.threshold32):
             _eligible_end_ns = t1
         if nthreads <= 1:

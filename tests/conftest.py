@@ -21,3 +21,23 @@ def _idle_team_rule_off():
     _call.set_idle_rule(False)
     yield
     _call.set_idle_rule(False)
+
+
+@pytest.fixture
+def restore_threads():
+    """For tests that run a benchmark in this process: it sets fastact's and
+    torch's thread counts (torch's reaches OpenMP's own setting, which fastact
+    honours as a limit: a later test found num_threads() capped at 1); put both
+    back."""
+    import sys
+
+    import fastact
+
+    ours = fastact._config._num_threads
+    torch = sys.modules.get("torch")
+    theirs = torch.get_num_threads() if torch is not None else None
+    yield
+    fastact.set_num_threads(ours)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(theirs if theirs is not None else fastact._config._omp_default)

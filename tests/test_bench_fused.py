@@ -14,22 +14,6 @@ if not os.path.exists(os.path.join(BENCH, "bench_fused.py")):
 sys.path.insert(0, BENCH)
 
 import bench_fused  # noqa: E402
-import fastact  # noqa: E402
-
-
-@pytest.fixture
-def restore_threads():
-    """The run sets fastact's and torch's thread counts (torch's reaches
-    OpenMP's own setting, which fastact honours as a limit: a later test found
-    num_threads() capped at 1): put both back."""
-    ours = fastact._config._num_threads
-    torch = sys.modules.get("torch")
-    theirs = torch.get_num_threads() if torch is not None else None
-    yield
-    fastact.set_num_threads(ours)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(theirs if theirs is not None else fastact._config._omp_default)
 
 
 def test_report(tmp_path, restore_threads):

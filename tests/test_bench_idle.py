@@ -14,22 +14,12 @@ if not os.path.exists(os.path.join(BENCH, "bench_idle.py")):
 sys.path.insert(0, BENCH)
 
 import bench_idle  # noqa: E402
-import fastact  # noqa: E402
 
 
-def test_report(tmp_path):
+def test_report(tmp_path, restore_threads):
     out = tmp_path / "idle.md"
-    ours = fastact._config._num_threads
-    torch = sys.modules.get("torch")
-    theirs = torch.get_num_threads() if torch is not None else None
-    try:
-        assert bench_idle.main(["--only", "relu,gelu", "--sizes", "3000", "--gaps", "0,1",
-                                "--rounds", "1", "--calls", "2", "--out", str(out)]) == 0
-    finally:
-        fastact.set_num_threads(ours)
-        torch = sys.modules.get("torch")
-        if torch is not None and theirs is not None:
-            torch.set_num_threads(theirs)
+    assert bench_idle.main(["--only", "relu,gelu", "--sizes", "3000", "--gaps", "0,1",
+                            "--rounds", "1", "--calls", "2", "--out", str(out)]) == 0
     rows = [line.split("|")[1:-1] for line in out.read_text().splitlines()
             if line.startswith("| ") and not line.startswith("| op")]
     assert [(r[0].strip(), r[2].strip()) for r in rows] == [
