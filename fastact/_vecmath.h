@@ -576,10 +576,12 @@ static inline float fa_vexpf_parts_(float x, float *lo, float *s1, float *s2, in
                                     int clamp_above)
 {
     /* clamp_above (a constant) 0 where x <= 0 (or NaN): the logistic kernels
-     * ran 11-17% faster without the dead upper clamp (GCC split the scaling
-     * below into three regions of constant factors); exp and exp_mul keep it,
-     * where GCC's code without it took 7% longer, and 3x as long for exp_mul
-     * with a zeroed positive side (elu', whose lanes then hit a slow path) */
+     * ran 8-16% faster without the dead upper clamp (GCC split the scaling
+     * below into three regions of constant factors).  exp, exp_mul and expm1
+     * keep it: without it exp took 7% longer, elu' (exp_mul of x zeroed where
+     * x > 0) 3x as long on positive inputs (GCC fed x itself to those lanes),
+     * and elu's fn_and_grad 13% longer (fn and grad no longer share the
+     * reduction) */
     float xc = x < -120.0f ? -120.0f : (clamp_above && x > 89.0f ? 89.0f : x);
     float k = fa_roundf(xc * 1.44269504088896341f);
     float r1 = fmaf(k, -0.693145751953125f, xc);              /* exact: 16-bit ln 2 */
@@ -642,7 +644,7 @@ static inline float fa_vexpf_mul(float x, float ch, float cl)
  * renormalized, so that the product is rounded about once.  expm1(-0) = -0. */
 static inline float fa_vexpm1f_mul(float x, float ch, float cl)
 {
-    float lo, s1, s2, h = fa_vexpf_parts_(x, &lo, &s1, &s2, 1, 0);
+    float lo, s1, s2, h = fa_vexpf_parts_(x, &lo, &s1, &s2, 1, 1);
     float e = (h * s1) * s2, el = (lo * s1) * s2;
     float m1 = e - 1.0f;
     float m2 = fa_two_sumf_lo(e, -1.0f, m1) + el;
