@@ -706,8 +706,8 @@ static inline float fa_vsigmoidf_d1(float p, float f)
 {
     float h, lo, s1, s2, rem, u = fa_vlogisticf_parts(p, 0.0f, 0, &h, &lo, &s1, &s2, &rem);
     float uu = u * u, uul = fmaf(u, u, -uu);                  /* 1 / (1 + E)^2 ~ (uu + uul)(1 + 2 rem) */
-    float fh = f * h, fhl = fmaf(f, h, -fh);
-    float r = fmaf(fh, uu, fh * fmaf(2.0f * rem, uu, uul) + (fhl + f * lo) * uu);
+    float fh = f * h;                                         /* exact: f a power of two */
+    float r = fmaf(fh, uu, fh * fmaf(2.0f * rem, uu, uul) + (f * lo) * uu);
     r = (r * s1) * s2;
     return p != p ? p : r;
 }
