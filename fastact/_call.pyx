@@ -60,11 +60,20 @@ cdef Py_ssize_t _CACHE_SIZE = 256
 # threads (the threads that are awake take the chunks of those that are not
 # yet), and so does the second of a stream of calls (the team then stays awake
 # for the rest).  On a machine whose team wakes fast nothing is learned and
-# nothing changes.
+# nothing changes.  A call slowed by something else (page faults of a fresh
+# output, a core taken by another process) looks the same, so the cost is
+# learned from two such calls in a row, and forgotten when a call that found
+# the team idle ran in about its threaded time (1.5x, and 0.5 ms more); once a
+# second, a call on its own of 1 ms or more serially takes threads anyway, to
+# see that (a benchmark run had learned 20 ms from one slow call and ran every
+# later 10^7-element call serially).
 cdef bint _idle_rule = True
 cdef long long _team_end_ns = 0       # when the last threaded loop ended
 cdef long long _eligible_end_ns = 0   # when the last call from its threshold on ended
 cdef long long _wake_ns = 0           # learned cost of a call that woke the team
+cdef int _slow_starts = 0             # slow calls that found the team idle, in a row
+cdef long long _probe_ns = 0          # when a call last took threads to test _wake_ns
+cdef long long _PROBE_EVERY_NS = 1000000000
 # Idle: 15 ms after the last threaded loop.  On that machine a 65536-element
 # call took 0.03 ms after a 6 ms gap, 0.06-0.12 ms after 10 ms, 0.13-0.19 ms
 # after 15 ms, 4 ms after 20 ms (serial: 0.035 ms).
@@ -94,12 +103,14 @@ def set_idle_rule(bint on):
     _idle_rule = on
 
 
-def _set_team_state(long long since_end_ns, long long wake_ns):
+def _set_team_state(long long since_end_ns, long long wake_ns, int slow_starts=0):
     """For the tests: the last threaded loop (and the last call from a
-    threshold on) ended since_end_ns ago; the learned wake-up cost."""
-    global _team_end_ns, _wake_ns, _eligible_end_ns
+    threshold on) ended since_end_ns ago; the learned wake-up cost; the slow
+    idle-start calls seen in a row; a probe allowed."""
+    global _team_end_ns, _wake_ns, _eligible_end_ns, _slow_starts, _probe_ns
     _team_end_ns, _wake_ns = perf_counter_ns() - since_end_ns, wake_ns
     _eligible_end_ns = _team_end_ns
+    _slow_starts, _probe_ns = slow_starts, 0
 
 
 cdef class Loop:
@@ -153,16 +164,21 @@ cdef class Loop:
         return n * (seen if seen > 0 else (self.cost64 if float64 else self.cost32))
 
     cdef int _threads(self, Py_ssize_t n, bint float64):
+        global _probe_ns
         if n < (self.threshold64 if float64 else self.threshold32):
             return 1
         cdef int nt = _config.num_threads()
         cdef long long now
-        if nt > 1 and _idle_rule and _wake_ns > 0 and self._serial_ns(n, float64) < _wake_ns:
+        cdef double serial = self._serial_ns(n, float64)
+        if nt > 1 and _idle_rule and _wake_ns > 0 and serial < _wake_ns:
             now = perf_counter_ns()
             # a call on its own after a pause: serial; one of a stream of calls
             # (the previous ended within the idle time): threads, whose team
             # then stays awake for the next ones
             if now - _team_end_ns > _TEAM_IDLE_NS and now - _eligible_end_ns > _TEAM_IDLE_NS:
+                if serial >= _WAKE_MIN_NS and now - _probe_ns > _PROBE_EVERY_NS:
+                    _probe_ns = now                  # is waking still that slow?
+                    return nt
                 return 1
         return nt
 
@@ -171,9 +187,10 @@ cdef class Loop:
         t0 (ns): what it shows of the cost per element (a serial call from 4096
         elements, a threaded one that found the team awake: its time times the
         threads, an upper bound) and of waking the team (one that found it idle)."""
-        global _team_end_ns, _wake_ns, _eligible_end_ns
+        global _team_end_ns, _wake_ns, _eligible_end_ns, _slow_starts
         cdef long long t1 = perf_counter_ns()
         cdef double took = t1 - t0
+        cdef double serial
         if n >= (self.threshold64 if float64 else self.threshold32):
             _eligible_end_ns = t1
         if nthreads <= 1:
@@ -181,8 +198,14 @@ cdef class Loop:
                 self._seen(float64, took / n)
             return
         if t0 - _team_end_ns > _TEAM_IDLE_NS:
-            if took > 4.0 * self._serial_ns(n, float64) + _WAKE_MIN_NS:
-                _wake_ns = min(max(_wake_ns, <long long> took), _WAKE_CAP_NS)
+            serial = self._serial_ns(n, float64)
+            if took > 4.0 * serial + _WAKE_MIN_NS:
+                _slow_starts += 1
+                if _slow_starts >= 2:
+                    _wake_ns = min(max(_wake_ns, <long long> took), _WAKE_CAP_NS)
+            elif took <= 1.5 * serial / nthreads + 0.5 * _WAKE_MIN_NS:
+                _slow_starts = 0                     # the team woke fast
+                _wake_ns = 0
         else:
             self._seen(float64, took * nthreads / n)
         _team_end_ns = t1

@@ -187,11 +187,12 @@ def test_idle_team_rule_runs_short_calls_serially():
 
 
 def test_idle_team_rule_learns_the_wake_up_cost():
-    """What the rule learns: the time of a threaded call that found the team
-    idle and took over 4x its predicted serial time and 1 ms more (a stand-in
-    loop that sleeps 10 ms), capped at 20 ms; nothing from a call that found the
-    team awake, a serial call, a call as long as its size predicts, or a wait
-    below 1 ms."""
+    """What the rule learns: the time of threaded calls that found the team
+    idle and took over 4x their predicted serial time and 1 ms more (a
+    stand-in loop that sleeps 10 ms), two in a row (one may have been slowed by
+    something else), capped at 20 ms; nothing from a call that found the team
+    awake, a serial call, a call as long as its size predicts, or a wait below
+    1 ms."""
     from fastact import _call
 
     loop = _private_loop("sigmoid", "fn")
@@ -199,6 +200,9 @@ def test_idle_team_rule_learns_the_wake_up_cost():
     _call.set_idle_rule(True)
     try:
         _call._set_team_state(10**9, 0)
+        loop.run(time.sleep, (0.01,), n, False, 2)
+        assert _call.team_state()[1] == 0                    # one slow call: not yet
+        _call._set_team_state(10**9, 0, slow_starts=1)       # idle again
         loop.run(time.sleep, (0.01,), n, False, 2)
         since, wake = _call.team_state()
         assert 10_000_000 <= wake <= 20_000_000
@@ -219,6 +223,37 @@ def test_idle_team_rule_learns_the_wake_up_cost():
     finally:
         _call.set_idle_rule(False)
         _call._set_team_state(10**9, 0)
+
+
+def test_idle_team_rule_forgets_and_probes():
+    """A learned wake-up cost is forgotten when a threaded call that found the
+    team idle ran in about its threaded time; and once a second a call on its
+    own of 1 ms or more serially (below the learned cost) takes threads to see
+    that, so that a cost learned from calls slowed by something else does not
+    keep later calls serial.  Calls under 1 ms serially do not probe."""
+    from fastact import _call
+
+    loop = _private_loop("sigmoid", "fn")
+    fastact.set_num_threads(2)
+    _call.set_idle_rule(True)
+    try:
+        n10 = int(10_000_000 / loop.cost32)                  # 10 ms serially
+        _call._set_team_state(10**9, 20_000_000)
+        loop.run(time.sleep, (0.002,), n10, False, 2)         # 2 ms: woke fast
+        assert _call.team_state()[1] == 0
+        _call._set_team_state(10**9, 20_000_000)
+        loop.run(time.sleep, (0.009,), n10, False, 2)         # 9 ms: neither
+        assert _call.team_state()[1] == 20_000_000
+        n5 = int(5_000_000 / loop.cost32)                    # 5 ms serially
+        small = max(loop.threshold32, int(200_000 / loop.cost32))   # 0.2 ms
+        _call._set_team_state(10**9, 20_000_000)
+        assert loop.num_threads(small, False) == 1            # too short to probe
+        assert loop.num_threads(n5, False) == 2               # the probe
+        assert loop.num_threads(n5, False) == 1               # one a second
+    finally:
+        _call.set_idle_rule(False)
+        _call._set_team_state(10**9, 0)
+        fastact.set_num_threads(None)
 
 
 def test_idle_team_rule_predicts_from_the_costs_it_sees():
