@@ -393,6 +393,11 @@ def worker(args):
         print("  setup (checks, compilation) s: " + ", ".join(
             f"{k} {v:.1f}" for k, v in setup.items()), file=sys.stderr)
     out["loadavg_end"] = os.getloadavg()
+    try:   # what fastact's idle-team rule learned (it can make calls serial)
+        from fastact import _call
+        out["idle_team_wake_ns"] = _call.team_state()[1]
+    except Exception:  # noqa: BLE001 (an older fastact)
+        out["idle_team_wake_ns"] = None
     out["elapsed_s"] = time.time() - t_start
     with open(args.worker_json, "w") as f:
         json.dump(out, f)
@@ -634,6 +639,13 @@ def markdown(workers, args, cmdline, t_total, plot_name=None):
     L.append("- load average (1 min) at start/end of each worker: " + "; ".join(
         f"{w['threads']} thread(s): {w['loadavg_start'][0]:.2f}/{w['loadavg_end'][0]:.2f}"
         for w in workers) + " (the machine may be shared)")
+    wakes = [(w["threads"], w.get("idle_team_wake_ns")) for w in workers if w["threads"] > 1]
+    if any(v is not None for _, v in wakes):
+        L.append("- fastact's idle-team rule at the end of each multi-threaded worker "
+                 "(README, Threads): " + "; ".join(
+                     f"{t} thread(s): " + ("nothing learned" if not v else
+                                           f"wake-up cost {v / 1e6:.1f} ms learned")
+                     for t, v in wakes if v is not None))
     busy = busy_warning(workers)
     if busy:
         L.append(f"- **warning**: {busy}")
