@@ -65,8 +65,9 @@ cdef Py_ssize_t _CACHE_SIZE = 256
 # learned from two such calls in a row, and forgotten when a call that found
 # the team idle ran in about its threaded time (1.5x, and 0.5 ms more); once a
 # second, a call on its own of 1 ms or more serially takes threads anyway, to
-# see that (a benchmark run had learned 20 ms from one slow call and ran every
-# later 10^7-element call serially).
+# see that (in one benchmark run every 10^7-element call with 2 threads ran at
+# the serial speed while torch's threads helped: what a rule that learns from
+# one slow call and never forgets would do).
 cdef bint _idle_rule = True
 cdef long long _team_end_ns = 0       # when the last threaded loop ended
 cdef long long _eligible_end_ns = 0   # when the last call from its threshold on ended
