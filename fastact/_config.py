@@ -172,7 +172,7 @@ def show_config(file=None):
         "  idle thread team: " + (
             f"waking it took {info['idle_team_wake_ns'] / 1e6:.1f} ms: a call on its own "
             "predicted to take less runs serially 15 ms after the last threaded one"
-            if info["idle_team_wake_ns"] else "no slow wake-up seen (threads as asked)"),
+            if info["idle_team_wake_ns"] else "no slow wake-up learned (threads as asked)"),
     ]
     print("\n".join(lines), file=file)
     return info
