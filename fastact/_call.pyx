@@ -170,8 +170,11 @@ cdef class Loop:
             return 1
         cdef int nt = _config.num_threads()
         cdef long long now
-        cdef double serial = self._serial_ns(n, float64)
-        if nt > 1 and _idle_rule and _wake_ns > 0 and serial < _wake_ns:
+        cdef double serial
+        if nt > 1 and _idle_rule and _wake_ns > 0:
+            serial = self._serial_ns(n, float64)     # only once a cost is learned
+            if serial >= _wake_ns:
+                return nt
             now = perf_counter_ns()
             # a call on its own after a pause: serial; one of a stream of calls
             # (the previous ended within the idle time): threads, whose team

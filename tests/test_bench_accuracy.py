@@ -9,20 +9,11 @@ tests need no optional peer.  Skipped where the repository's benchmarks/ is not
 beside the tests (an installed wheel tested outside the tree).
 """
 
-import os
-import sys
-
 import numpy as np
 import pytest
+from benchmarks_dir import import_or_skip
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH = os.path.join(ROOT, "benchmarks")
-if not os.path.exists(os.path.join(BENCH, "peer_accuracy.py")):
-    pytest.skip("benchmarks/ is not here (installed package)", allow_module_level=True)
-sys.path.insert(0, BENCH)
-
-import bench as B  # noqa: E402
-import peer_accuracy as A  # noqa: E402
+B, A = import_or_skip("bench", "peer_accuracy")
 import peers as P  # noqa: E402
 
 

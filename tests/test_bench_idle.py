@@ -2,18 +2,10 @@
 asserted: the machines are shared).  Skipped where the repository's
 benchmarks/ is not beside the tests (an installed wheel tested outside the tree)."""
 
-import os
-import sys
-
 import pytest
+from benchmarks_dir import import_or_skip
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH = os.path.join(ROOT, "benchmarks")
-if not os.path.exists(os.path.join(BENCH, "bench_idle.py")):
-    pytest.skip("benchmarks/ is not here (installed package)", allow_module_level=True)
-sys.path.insert(0, BENCH)
-
-import bench_idle  # noqa: E402
+bench_idle = import_or_skip("bench_idle")
 
 
 def test_report(tmp_path, restore_threads):
