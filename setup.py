@@ -15,6 +15,7 @@ Environment variables (used by the wheel builds, see ``[tool.cibuildwheel]``):
   kernels when OpenMP does not work.
 """
 
+import multiprocessing
 import os
 import platform
 import re
@@ -129,7 +130,18 @@ def openmp_flags(compiler):
     return None
 
 
+# The cores this process may run on (not the host's count in a CPU-limited container).
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 class BuildExt(build_ext):
+    def finalize_options(self):
+        super().finalize_options()
+        if not self.parallel:
+            # The modules are independent and each takes minutes (the vector
+            # modules inline every kernel into every loop): one compiler per core.
+            self.parallel = CORES
+
     def build_extensions(self):
         ctype = self.compiler.compiler_type
         flags = openmp_flags(self.compiler)
@@ -243,11 +255,17 @@ for _isa in simd_levels():
             define_macros=[("FASTACT_VECTOR_MATH", "1")],
         ))
 
+# Cython's translation in parallel processes only where they fork: a spawned or
+# forkserver child would run this (unguarded) setup.py again.
+_start = multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]
+CYTHON_PROCESSES = CORES if _start == "fork" else 0
+
 setup(
     ext_modules=cythonize(
         extensions,
         compiler_directives={"language_level": 3},
         include_path=[HERE],
+        nthreads=CYTHON_PROCESSES,
     ),
     cmdclass={"build_ext": BuildExt},
 )
