@@ -76,7 +76,7 @@ cdef extern from * nogil:
     #else
     #define FASTACT_FLOAT32 0
     /* exp for x <= 0: no overflow branch, one clamp (about 25 fewer operations) */
-    #define fa_exp_neg(x) fa_vexp_mul((x), 0.0, 1.0)
+    #define fa_exp_neg fa_vexp_neg
     #endif
     #if defined(__FMA__) || defined(__aarch64__) || defined(_M_ARM64)
     #define fa_fma fma                  /* one instruction */

@@ -142,7 +142,10 @@ static inline double fa_vexp_reduce32(double x, double *k)
  * results), and its finish from em = e^r - 1 and k. */
 static inline double fa_vexp_reduce64(double x, double *k)
 {
-    double xc = x < -1500.0 ? -1500.0 : (x > 1500.0 ? 1500.0 : x);
+    /* below -745.2 exp underflows: the lane reduces -700 instead, and the
+     * finish scales it by 0 (computed at a clamp and replaced by 0 after, its
+     * products underflowed: 2.8x the time over such inputs, AVX2) */
+    double xc = x < -745.2 ? -700.0 : (x > 1500.0 ? 1500.0 : x);
     return fa_expm1_reduced(fa_reduce(xc, k));
 }
 
@@ -153,11 +156,10 @@ static inline double fa_vexp_finish(double x, double k, double em)
      * rounded once, by the last product. */
     double k1 = fa_round(0.5 * k);
     double k2 = k - k1;
-    k1 = k1 < -1022.0 ? -1022.0 : k1;
-    k2 = k2 < -1022.0 ? -1022.0 : (k2 > 1023.0 ? 1023.0 : k2);
-    double y = (p * fa_pow2(k1)) * fa_pow2(k2);
+    k2 = k2 > 1023.0 ? 1023.0 : k2;
+    double s2 = x < -745.2 ? 0.0 : fa_pow2(k2);
+    double y = (p * fa_pow2(k1)) * s2;
     y = x > 709.782712893384 ? 1.0 / 0.0 : y;
-    y = x < -745.2 ? 0.0 : y;
     return x != x ? x : y;
 }
 #endif
@@ -181,12 +183,13 @@ static inline double fa_vexp(double x)
  * error to first order) times (1 + em)(1 - al) is rounded once, then scaled by
  * 2^k in two normal factors, so that a subnormal result is rounded once more
  * at most (f times an E already rounded to a subnormal would round twice; the
- * shifted exp that any f needs cost 1.6x).  Below |p| = 810 the result
- * underflows: 0. */
+ * shifted exp that any f needs cost 1.6x).  Beyond |p| = 810 the result
+ * underflows: 0, from exp(-700) scaled by 0 (no subnormal products). */
 static inline double fa_vlogistic_d1_mul(double p, double pl, double f)
 {
     double a = fabs(p), al = p >= 0.0 ? pl : -pl;
-    double xc = a > 810.0 ? -810.0 : -a;
+    int under = a > 810.0;                          /* as in fa_vexp_mul: exp(-700), */
+    double xc = under ? -700.0 : -a;                /* scaled by 0 */
     double k, em = fa_expm1_reduced(fa_reduce(xc, &k));
     double e = fa_vexp_finish(xc, k, em);
     double t = 1.0 + e, tl = e - (t - 1.0);         /* 1 + E = t + tl exactly */
@@ -194,8 +197,9 @@ static inline double fa_vlogistic_d1_mul(double p, double pl, double f)
     g = FA_FMA(-2.0 * g, tl / t, g);
     double y = FA_FMA(g, FA_FMA(-al, 1.0 + em, em), g);
     double k1 = fa_round(0.5 * k);
-    y = (y * fa_pow2(k1)) * fa_pow2(k - k1);
-    y = a > 810.0 ? 0.0 * f : y;
+    y = (y * fa_pow2(k1)) * (under ? 0.0 : fa_pow2(k - k1));
+    y = a > 1e15 ? 0.0 * f : y;                     /* pl may flip y's sign there, or */
+                                                    /* be NaN (p = +-inf): fa_vexp_mul */
     return p != p ? p : y;
 }
 
@@ -203,17 +207,32 @@ static inline double fa_vlogistic_d1_mul(double p, double pl, double f)
  * (exp_mul_moderate in _math.pxd; any f: exp_mul's shifted argument).  f e^r
  * (1 + l) is rounded once, then scaled by 2^k in two normal factors (f's
  * range keeps the first product normal and exact): one more rounding only
- * where the result is subnormal.  Below x = -810 the result underflows. */
-static inline double fa_vexp_mul(double x, double l, double f)
+ * where the result is subnormal.  Below x = -810 the result underflows: the
+ * lane computes f exp(-700) and scales it by 0 (a signed 0, f's sign), so
+ * that no product in it is subnormal (computed at the clamp, -810, and 0
+ * selected after, its last product underflowed: AVX2 loops over such inputs
+ * took 1.7-2.8x as long). */
+static inline double fa_vexp_mul_(double x, double l, double f, int l_zero)
 {
-    double xc = x < -810.0 ? -810.0 : x;
+    int under = x < -810.0;
+    double xc = under ? -700.0 : x;
     double k, em = fa_expm1_reduced(fa_reduce(xc, &k));
     double y = FA_FMA(f, FA_FMA(l, 1.0 + em, em), f);
     double k1 = fa_round(0.5 * k);
-    y = (y * fa_pow2(k1)) * fa_pow2(k - k1);
-    y = x < -810.0 ? 0.0 * f : y;
+    double s2 = under ? 0.0 : fa_pow2(k - k1);
+    y = (y * fa_pow2(k1)) * s2;
+    /* Far below, l (a rounding error of x's) may be as large as 1 or NaN (x =
+     * -inf) and flip y's sign or make it NaN: below -1e15 (|l| < 0.2 above) 0
+     * is selected (a select of l instead cost float64 selu' 14%) */
+    if (!l_zero)
+        y = x < -1e15 ? 0.0 * f : y;
     return x != x ? x : y;
 }
+
+static inline double fa_vexp_mul(double x, double l, double f) { return fa_vexp_mul_(x, l, f, 0); }
+
+/* exp(x) for x <= 0 (and NaN) in the float64 modules: l = 0 needs no guard */
+static inline double fa_vexp_neg(double x) { return fa_vexp_mul_(x, 0.0, 1.0, 1); }
 
 /* The common step of the float64 vector modules' logistic kernels (sigmoid
  * times a factor, silu'): with E = exp(-|p + pl|), pl a small correction (p's
@@ -222,7 +241,9 @@ static inline double fa_vexp_mul(double x, double l, double f)
  * and the series' tail r^2 P apart from 1 + r; 1 + E is exact; one
  * reciprocal with its remainder.  2^k in two normal factors *s1 * *s2 (k >=
  * -1169), for the caller to apply last, so that a subnormal result is
- * rounded about once.  |p| is clamped to 810 (also inf; NaN stays NaN). */
+ * rounded about once.  Beyond |p| = 810 (also inf; NaN stays NaN) E is
+ * exp(-700) times *s2 = 0: 0, with no subnormal product (at a clamp to 810
+ * they underflowed, and AVX2 loops over such inputs took ~2x as long). */
 FA_ALWAYS_INLINE double fa_vlogistic_parts(double p, double pl, double *y, double *yl,
                                            double *s1, double *s2, double *rho)
 {
@@ -231,7 +252,8 @@ FA_ALWAYS_INLINE double fa_vlogistic_parts(double p, double pl, double *y, doubl
     const double LN2_LO = 1.9082149292705877e-10;
     double a = p < 0.0 ? -p : p;
     double al = p < 0.0 ? -pl : pl;                 /* |p + pl| = a + al */
-    double ac = a > 810.0 ? 810.0 : a;
+    int under = a > 810.0;                          /* E underflows: as in fa_vexp_mul, */
+    double ac = under ? 700.0 : a;                  /* exp(-700) scaled by 0 */
     /* -(a + al) = k ln 2 + r1 + d: k ln2_hi and r1 exact (Cody-Waite), d the
      * rest (|d| < 2^-22), r = r1 + d rounded with its error re (2Sum: r1 may be
      * below d).  e^(r + re) = 1 + r1 + d + r^2/2 + r re + r^3 Q(r): y + yl,
@@ -253,7 +275,7 @@ FA_ALWAYS_INLINE double fa_vlogistic_parts(double p, double pl, double *y, doubl
     *yl = (yh - *y) + ylo;                          /* then within 2^-53 of 1 / (1 + E) */
     double k1 = fa_round(0.5 * k);
     *s1 = fa_pow2(k1);
-    *s2 = fa_pow2(k - k1);
+    *s2 = under ? 0.0 : fa_pow2(k - k1);
     double e = (*y * *s1) * *s2, el = (*yl * *s1) * *s2;   /* E = e + el */
     double tt = 1.0 + e;
     double ttl = ((1.0 - tt) + e) + el;             /* Fast2Sum: 1 >= E */
@@ -565,10 +587,16 @@ static inline float fa_recipf(float d, float dl, float *rem)
     return u;
 }
 
-/* exp(x) = (hi + *lo) * *s1 * *s2 for x in [-120, 89] (clamped at -120): hi in
- * [0.7, 1.42] with |*lo| <= 2^-24 hi, hi + lo within ~2^-30 relative of
- * exp(x) / 2^k; *s1 * *s2 = 2^k, two normal powers of two, so that a caller
- * multiplies them in last and a subnormal result is rounded about once.
+/* exp(x) = (hi + *lo) * *s1 * *s2 for x in [-120, 89]: hi in [0.7, 1.42] with
+ * |*lo| <= 2^-24 hi, hi + lo within ~2^-30 relative of exp(x) / 2^k; *s1 * *s2
+ * = 2^k, two normal powers of two, so that a caller multiplies them in last and
+ * a subnormal result is rounded about once.  Below x = -120 (exp underflows
+ * there, also times 2^20) the parts are those of exp(-132.5) with k = -191
+ * and a zero scale (2^(k + 64) = 2^-127 is 0 in fa_pow2f; exp itself: *s2 =
+ * 0): the products a caller forms stay normal until one with the scale, which
+ * is 0.  (The parts of exp(-120) made subnormal intermediates, and AVX2 loops
+ * over inputs beyond -120 ran 2-2.5x as long; a select of *s2 would cost 8%
+ * of exp_mul and sigmoid, where GCC folds the constant 2^-64.)
  * precise (a constant): r^2 exact and the low part of 1 + r kept out of the
  * rounded sum, ~2^-32, for expm1 = E - 1, which cancels near 0 (its error near
  * x = -0.3 falls from 0.81 to 0.71 ULP); hi + lo is not normalized then.
@@ -582,7 +610,8 @@ static inline float fa_recipf(float d, float dl, float *rem)
 static inline float fa_vexpf_parts_(float x, float *lo, float *s1, float *s2, int precise,
                                     int clamp_above)
 {
-    float xc = x < -120.0f ? -120.0f : (clamp_above && x > 89.0f ? 89.0f : x);
+    int under = x < -120.0f;
+    float xc = under ? -132.5f : (clamp_above && x > 89.0f ? 89.0f : x);
     float k = fa_roundf(xc * 1.44269504088896341f);
     float r1 = fmaf(k, -0.693145751953125f, xc);              /* exact: 16-bit ln 2 */
     float r = fmaf(k, -1.428606765330187045e-06f, r1);
@@ -610,7 +639,7 @@ static inline float fa_vexpf_parts_(float x, float *lo, float *s1, float *s2, in
     if (clamp_above) {
         float k1 = fa_roundf(0.5f * k);
         *s1 = fa_pow2f(k1);
-        *s2 = fa_pow2f(k - k1);
+        *s2 = under ? 0.0f : fa_pow2f(k - k1);
     } else {
         *s1 = fa_pow2f(k + 64.0f);
         *s2 = 5.42101086242752217e-20f;                       /* 2^-64 */
@@ -637,9 +666,9 @@ static inline float fa_vexpf(float x)
  * result underflows.  Rounded about once, subnormal results too.  A caller
  * computes it before selecting its other side (r = exp_mul(..); x > 0 ? .. : r),
  * not in the select's else branch: there GCC knows x <= 0, drops the zeroing
- * of positive x, and gave those lanes the clamp's constants (exp(-120)), whose
- * subnormal products ran float32 elu fn_and_grad 1.9x as long on positive
- * inputs. */
+ * of positive x, and gave those lanes the clamp's constants (exp(-120) then),
+ * whose subnormal products ran float32 elu fn_and_grad 1.9x as long on
+ * positive inputs. */
 static inline float fa_vexpf_mul(float x, float ch, float cl)
 {
     float lo, s1, s2, h = fa_vexpf_parts_(x, &lo, &s1, &s2, 0, 0);

@@ -202,6 +202,55 @@ def test_float64_loop_choice(level):
         assert line.split()[1] == (f"fastact._vloops_f64_{level}" if vector else "fastact._loops"), out
 
 
+# Far past exp's underflow the vector kernels compute a benign argument and
+# scale it by 0 (_vecmath.h: no subnormal products in those lanes); the zero
+# must still carry the true value's sign, also where a rounding error that
+# rides along (celu's x / alpha, softplus'' beta x) is huge or NaN.
+_FAR_BELOW = {
+    "float32": [-120.5, -121.0, -150.0, -1e3, -1e15, -1.5e15, -1e30, -3.4e38, -np.inf],
+    "float64": [-760.0, -800.0, -811.0, -900.0, -1e4, -1e15, -1.5e15, -1e300, -np.inf],
+}
+_UNDERFLOW_CASES = [
+    ("exponential", "fn", 0.0, 0.0), ("exponential", "grad2", 0.0, 0.0),
+    ("elu", "grad", 1.0, 0.0), ("elu", "grad2", 2.3, 0.0), ("selu", "grad", 0.0, 0.0),
+    ("selu", "grad2", 0.0, 0.0), ("celu", "grad", 1.0, 0.0), ("celu", "grad", 1.7, 0.0),
+    ("celu", "grad2", 0.3, 0.0), ("celu", "grad", 1e-20, 0.0), ("sigmoid", "fn", 0.0, 0.0),
+    ("sigmoid", "grad", 0.0, 0.0), ("sigmoid", "grad2", 0.0, 0.0), ("tanh", "grad", 0.0, 0.0),
+    ("tanh", "grad2", 0.0, 0.0), ("softplus", "grad", 1.0, 0.0), ("softplus", "grad2", 3.0, 0.0),
+    ("softplus", "grad", 2.0, 0.0), ("silu", "fn", 0.0, 0.0), ("silu", "grad", 0.0, 0.0),
+    ("swish", "fn", 1.702, 0.0), ("swish", "grad", 1.702, 0.0), ("log_sigmoid", "grad", 0.0, 0.0),
+]
+
+
+@pytest.mark.parametrize("level,dtype", [(lv, "float32") for lv in LEVELS]
+                         + [(lv, "float64") for lv in F64_LEVELS])
+@pytest.mark.parametrize("kernel,op,p0,p1", _UNDERFLOW_CASES)
+def test_far_below_underflow_gives_the_signed_zero(level, dtype, kernel, op, p0, p1):
+    """Where the true value underflows (|value| < half the smallest subnormal;
+    celu's points are scaled by alpha > 1), the result is 0, and +0 where the
+    true value is positive; silu and swish (x sigmoid(x) < 0 below 0): -0 at
+    finite x (their limit at -inf and the sign of their grads' underflow differ
+    between the loops: not asserted).  log_sigmoid' is sigmoid(-x): the inputs
+    are negated for it."""
+    mod = _simd.module(level) if dtype == "float32" else _simd.module_f64(level)
+    x = np.array(_FAR_BELOW[dtype], dtype=np.float64)
+    if kernel == "celu" and p0 > 1.0:
+        x = x * p0
+    if kernel == "log_sigmoid":
+        x = -x
+    with np.errstate(over="ignore"):
+        x = x.astype(dtype)
+    got = np.empty_like(x)
+    getattr(mod, f"{kernel}_{op}")(x, got, p0, p1, 1)
+    assert np.array_equal(got, np.zeros_like(got)), f"{kernel}.{op}(p0={p0})({x}) = {got}"
+    if kernel in ("silu", "swish"):
+        checked, negative = (np.isfinite(x) if op == "fn" else np.zeros(x.shape, bool)), True
+    else:
+        checked, negative = np.ones(x.shape, bool), False
+    assert np.all(np.signbit(got[checked]) == negative), (
+        f"{kernel}.{op}(p0={p0}) at {level}, {dtype}: signs {np.signbit(got)} for x = {x}")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("level", [lv for lv in F64_LEVELS if lv != _simd.LEVEL])
 def test_float64_accuracy_at_other_levels(level):
