@@ -454,6 +454,87 @@ cdef object _key(str op, tuple args, dict kwargs, bint own=False):
     return tuple(key)
 
 
+# Parameter sets compared by value (_Recent): up to this many parameters.
+cdef enum:
+    _RECENT_MAX = 4
+# The ops with a slot of their own (an extra op such as prelu.grad_weight: the
+# keyed cache only).
+cdef enum _Slot:
+    _SLOT_FN, _SLOT_GRAD, _SLOT_GRAD2, _SLOT_BACKWARD, _SLOT_FN_AND_GRAD, _NO_SLOT
+
+
+cdef class _Recent:
+    """The last parameter set an op was called with and its binding, compared by
+    value without building a key: the parameters as doubles (Python floats,
+    never zero: -0.0 == 0.0) or own copies of strs, the keyword names as own
+    copies (nothing the caller passed is kept)."""
+
+    cdef _Bound bound
+    cdef Py_ssize_t nargs
+    cdef tuple names        # keyword names, in the call's order
+    cdef tuple strs         # per parameter: None (a float) or the str
+    cdef double values[_RECENT_MAX]
+
+    cdef bint matches(self, tuple args, dict kwargs):
+        cdef Py_ssize_t i = 0, j = 0
+        if len(args) != self.nargs or len(kwargs) != len(self.names):
+            return False
+        for v in args:
+            if not self._same(i, v):
+                return False
+            i += 1
+        for name, v in kwargs.items():
+            if not (name == self.names[j] and self._same(i, v)):
+                return False
+            i += 1
+            j += 1
+        return True
+
+    cdef inline bint _same(self, Py_ssize_t i, object v):
+        cdef object s = self.strs[i]
+        if type(v) is float:
+            return s is None and <double> v == self.values[i]
+        if type(v) is str:
+            return s is not None and v == s
+        return False
+
+
+cdef inline bint _by_value(object v):
+    """v can be remembered by value in a _Recent."""
+    if type(v) is float:
+        return <double> v != 0.0
+    return type(v) is str and len(<str> v) <= 32
+
+
+cdef _Recent _recent(tuple args, dict kwargs, _Bound bound):
+    """A _Recent for this parameter set, or None where it cannot be compared by
+    value (other types, a zero, too many parameters, long strs)."""
+    cdef _Recent r
+    cdef Py_ssize_t i = 0
+    if len(args) + len(kwargs) > _RECENT_MAX:
+        return None
+    for v in args:
+        if not _by_value(v):
+            return None
+    for v in kwargs.values():
+        if not _by_value(v):
+            return None
+    r = _Recent()
+    strs = []
+    for v in args + tuple(kwargs.values()):
+        if type(v) is float:
+            r.values[i] = v
+            strs.append(None)
+        else:
+            strs.append((<str> v).encode("utf-8").decode("utf-8"))
+        i += 1
+    r.strs = tuple(strs)
+    r.names = tuple([(<str> name).encode("utf-8").decode("utf-8") for name in kwargs])
+    r.nargs = len(args)
+    r.bound = bound
+    return r
+
+
 cdef class CompiledActivation:
     """Base of ``fastact.functional.Activation``: ``__call__``, ``grad``,
     ``grad2``, ``backward`` and ``fn_and_grad`` in C.
@@ -463,9 +544,23 @@ cdef class CompiledActivation:
     ``_run_fused(op, inputs, args, kwargs, out)`` (the general paths).  For
     ndarray inputs the bound parameters of each argument set are remembered, so
     a repeated call skips the binding.
+
+    What a call on a small array costs is mostly what it touches when the caches
+    are cold (after calls into other libraries): on the 2-vCPU benchmark machine
+    a few hundred ns per function and object on the way.  So each op keeps the
+    binding of its defaults (a call without parameters, the common one) in an
+    attribute of its own, read inline by the op's method (a key built and
+    hashed for it cost about as much as the rest of the call; the same lookup
+    through a shared method and a list, 0.3-0.6 us more), and the last
+    parameter set it was called with (_Recent), compared by value before the
+    keyed cache.
     """
 
     cdef dict _bound
+    cdef _Bound _default_fn, _default_grad, _default_grad2
+    cdef _Bound _default_backward, _default_fn_and_grad
+    cdef _Recent _last_fn, _last_grad, _last_grad2, _last_backward, _last_fn_and_grad
+    cdef int _misses[<int> _NO_SLOT]   # per _Slot: calls in a row that its _Recent missed
 
     def __cinit__(self, *args, **kwargs):
         self._bound = {}
@@ -487,28 +582,89 @@ cdef class CompiledActivation:
             self._bound[_key(op, args, kwargs, True)] = entry
         return <_Bound> entry
 
-    cdef object _call(self, str op, object x, tuple args, dict kwargs, object out):
+    cdef _Bound _lookup(self, _Slot slot, str op, tuple args, dict kwargs):
+        """The binding of op and these parameters (None: not remembered, take
+        the general path), made on first use: without parameters the op's
+        default binding; else its _Recent, then the keyed cache."""
+        cdef _Bound bound
+        cdef _Recent last
+        if not args and not kwargs:
+            bound = _Bound(*self._prepare(op, args, kwargs))
+            if slot == _SLOT_FN:
+                self._default_fn = bound
+            elif slot == _SLOT_GRAD:
+                self._default_grad = bound
+            elif slot == _SLOT_GRAD2:
+                self._default_grad2 = bound
+            elif slot == _SLOT_BACKWARD:
+                self._default_backward = bound
+            elif slot == _SLOT_FN_AND_GRAD:
+                self._default_fn_and_grad = bound
+            return bound
+        if slot == _NO_SLOT:
+            return self._binding(op, args, kwargs)
+        last = (self._last_fn if slot == _SLOT_FN else self._last_grad if slot == _SLOT_GRAD
+                else self._last_grad2 if slot == _SLOT_GRAD2
+                else self._last_backward if slot == _SLOT_BACKWARD else self._last_fn_and_grad)
+        if last is not None and last.matches(args, kwargs):
+            self._misses[<int> slot] = 0
+            return last.bound
+        bound = self._binding(op, args, kwargs)
+        # Replaced after two misses in a row: calls alternating between two
+        # parameter sets keep one of them here instead of rebuilding it each time.
+        self._misses[<int> slot] += 1
+        if bound is not None and (last is None or self._misses[<int> slot] >= 2):
+            self._misses[<int> slot] = 0
+            last = _recent(args, kwargs, bound)
+            if slot == _SLOT_FN:
+                self._last_fn = last
+            elif slot == _SLOT_GRAD:
+                self._last_grad = last
+            elif slot == _SLOT_GRAD2:
+                self._last_grad2 = last
+            elif slot == _SLOT_BACKWARD:
+                self._last_backward = last
+            else:
+                self._last_fn_and_grad = last
+        return bound
+
+    cdef object _call(self, _Slot slot, str op, object x, tuple args, dict kwargs,
+                      object out):
         cdef _Bound bound
         if type(x) is cnp.ndarray and (out is None or type(out) is cnp.ndarray):
-            bound = self._binding(op, args, kwargs)
+            bound = self._lookup(slot, op, args, kwargs)
             if bound is not None:
                 return call(bound.loop, x, bound.p0, bound.p1, out)
         return self._run(op, x, args, kwargs, out)
 
+    # The methods read their default binding inline (see the class docstring).
+
     def __call__(self, x, *args, out=None, **kwargs):
-        return self._call("fn", x, args, kwargs, out)
+        cdef _Bound bound = self._default_fn
+        if (bound is not None and not args and not kwargs and type(x) is cnp.ndarray
+                and (out is None or type(out) is cnp.ndarray)):
+            return call(bound.loop, x, bound.p0, bound.p1, out)
+        return self._call(_SLOT_FN, "fn", x, args, kwargs, out)
 
     def _op(self, str op, x, tuple args, dict kwargs, out):
         """An extra op of the kernel (prelu.grad_weight) by the same path."""
-        return self._call(op, x, args, kwargs, out)
+        return self._call(_NO_SLOT, op, x, args, kwargs, out)
 
     def grad(self, x, *args, out=None, **kwargs):
         """First derivative with respect to x (same parameters as the call)."""
-        return self._call("grad", x, args, kwargs, out)
+        cdef _Bound bound = self._default_grad
+        if (bound is not None and not args and not kwargs and type(x) is cnp.ndarray
+                and (out is None or type(out) is cnp.ndarray)):
+            return call(bound.loop, x, bound.p0, bound.p1, out)
+        return self._call(_SLOT_GRAD, "grad", x, args, kwargs, out)
 
     def grad2(self, x, *args, out=None, **kwargs):
         """Second derivative with respect to x (same parameters as the call)."""
-        return self._call("grad2", x, args, kwargs, out)
+        cdef _Bound bound = self._default_grad2
+        if (bound is not None and not args and not kwargs and type(x) is cnp.ndarray
+                and (out is None or type(out) is cnp.ndarray)):
+            return call(bound.loop, x, bound.p0, bound.p1, out)
+        return self._call(_SLOT_GRAD2, "grad2", x, args, kwargs, out)
 
     def backward(self, x, grad_output, *args, out=None, **kwargs):
         """grad_output * grad(x) in one pass (the chain rule of a training loop).
@@ -519,7 +675,9 @@ cdef class CompiledActivation:
         cdef _Bound bound
         if (type(x) is cnp.ndarray and type(grad_output) is cnp.ndarray
                 and (out is None or type(out) is cnp.ndarray)):
-            bound = self._binding("backward", args, kwargs)
+            bound = self._default_backward
+            if bound is None or args or kwargs:
+                bound = self._lookup(_SLOT_BACKWARD, "backward", args, kwargs)
             if bound is not None:
                 return call_backward(bound.loop, x, grad_output, bound.p0, bound.p1, out)
         return self._run_fused("backward", (x, grad_output), args, kwargs, out)
@@ -528,7 +686,9 @@ cdef class CompiledActivation:
         """(fn(x), grad(x)) in one pass; ``out``: None or a tuple of two arrays."""
         cdef _Bound bound
         if type(x) is cnp.ndarray and (out is None or _array_pair(out)):
-            bound = self._binding("fn_and_grad", args, kwargs)
+            bound = self._default_fn_and_grad
+            if bound is None or args or kwargs:
+                bound = self._lookup(_SLOT_FN_AND_GRAD, "fn_and_grad", args, kwargs)
             if bound is not None:
                 return call_fn_and_grad(bound.loop, x, bound.p0, bound.p1, out)
         return self._run_fused("fn_and_grad", (x,), args, kwargs, out)

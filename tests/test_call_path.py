@@ -276,3 +276,61 @@ def test_fused_ops_overlapping_outputs_agree(dtype):
     fastact.sigmoid.fn_and_grad(buf[:-1], out=(buf[1:], d))
     np.testing.assert_array_equal(buf[1:], f_want)
     np.testing.assert_array_equal(d, d_want)
+
+
+def test_parameter_sets_in_any_order_bind_their_own_values(monkeypatch):
+    """Each op remembers its defaults and its last parameter set by value (the
+    fast lookup of fastact/_call.pyx); a sequence that switches between sets,
+    positional and keyword, floats, ints, zeros, strs and other types, must
+    give every call its own parameters' bits, and a set repeated in a row is
+    bound (validated) once."""
+    x = np.random.default_rng(7).normal(0, 3, 64)
+    x[:3] = [np.nan, np.inf, -np.inf]
+    seq = [((), {}), ((1.5, 0.25), {}), ((), {"slope": 1.5, "intercept": 0.25}),
+           ((2.0, 0.25), {}), ((1.5, 0.25), {}), ((), {"intercept": 0.25, "slope": 1.5}),
+           ((), {"slope": 1.5, "intercept": 0.5}), ((-0.0, 1.0), {}), ((0.0, 1.0), {}),
+           ((3, 1), {}), ((np.float32(1.5), 0.25), {}), ((), {}), ((1.5,), {}),
+           ((), {"slope": 2.0}), ((), {"slope": 2.0}), ((), {"intercept": 2.0}),
+           ((), {"intercept": 2.0}), ((2.0,), {}), ((2.0,), {}), ((), {"slope": 2.0})] * 2
+    for op in ("fn", "grad", "grad2"):
+        f = fastact.affine if op == "fn" else getattr(fastact.affine, op)
+        for args, kwargs in seq:
+            slope = kwargs.get("slope", args[0] if args else 1.0)
+            intercept = kwargs.get("intercept", args[1] if len(args) > 1 else 0.0)
+            want = _general(fastact.affine, op, x, slope, intercept)
+            np.testing.assert_array_equal(_bits(f(x, *args, **kwargs)), _bits(want),
+                                          err_msg=f"{op} {args} {kwargs}")
+    g = np.random.default_rng(8).normal(0, 1, 64)
+    for beta in (1.5, 2.5, 1.5, 1.5, 2.5, 2.5, 1.0, 1.5):
+        lp, p0, p1 = fastact.swish._prepare("backward", (beta,), {})
+        want = _dispatch.apply_fused(lp, (x, g), p0, p1, None, 1)
+        np.testing.assert_array_equal(_bits(fastact.swish.backward(x, g, beta=beta)),
+                                      _bits(want))
+        lp, p0, p1 = fastact.swish._prepare("fn_and_grad", (beta,), {})
+        want = _dispatch.apply_fused(lp, (x,), p0, p1, None, 2)
+        got = fastact.swish.fn_and_grad(x, beta)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(_bits(a), _bits(b))
+    for approximate in ("tanh", "none", "tanh"):
+        np.testing.assert_array_equal(
+            _bits(fastact.gelu(x, approximate=approximate)),
+            _bits(_general(fastact.gelu, "fn", x, approximate)))
+    # A set repeated in a row: bound once, then found without binding.
+    act = fastact.celu.__class__("celu", (("alpha", 1.0),), fastact.celu._bind, ("celu",), "")
+    cls = type(act)
+    prepare = cls._prepare
+    calls = []
+
+    def counting(self, op, args, kwargs):
+        calls.append(op)
+        return prepare(self, op, args, kwargs)
+
+    monkeypatch.setattr(cls, "_prepare", counting)
+    for _ in range(5):
+        act.grad(x, alpha=0.75)
+        act.grad(x)
+    assert calls == ["grad", "grad"]                  # the set and the defaults
+    with pytest.raises(ValueError):
+        act.grad(x, alpha=-1.0)                       # validated, never remembered
+    np.testing.assert_array_equal(_bits(act.grad(x, alpha=0.75)),
+                                  _bits(_general(fastact.celu, "grad", x, 0.75)))
