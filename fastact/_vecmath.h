@@ -311,7 +311,8 @@ static inline double fa_vsigmoid_mul(double p, double pl, double f)
  * which cancels next to the zero p0 = -1.2785: p U (with pl) and 1 + p U as
  * exact pairs; within 2^-5 of p0, where E's own error would show, the Taylor
  * series about p0 to d^10 in d = p + pl - p0 (p0 in two parts; coefficients
- * from mpmath at 60 digits).  The limits beyond |p| = 800: 1 and 0. */
+ * from mpmath at 60 digits).  The limits beyond |p| = 800: 1 and -0 (below
+ * p0 the value is negative). */
 FA_ALWAYS_INLINE double fa_vsilu_d1(double p, double pl)
 {
     const double P0_HI = -1.2784645427610737, P0_LO = -1.0946994183093437e-16;
@@ -351,7 +352,7 @@ FA_ALWAYS_INLINE double fa_vsilu_d1(double p, double pl)
     double res = p < 0.0 ? neg : pos;
     res = fabs(dh) < 0.03125 ? near : res;
     res = p > 800.0 ? 1.0 : res;        /* two selects: one that picks between two */
-    res = p < -800.0 ? 0.0 : res;       /* constants became a bool conversion, which */
+    res = p < -800.0 ? -0.0 : res;      /* constants became a bool conversion, which */
     return p != p ? p : res;            /* GCC 12 did not vectorize */
 }
 
@@ -723,7 +724,8 @@ static inline float fa_vlogisticf_parts(float p, float pl, int has_pl, float *h,
 
 /* f * sigmoid(p + pl), for f = 1, or f = x with p + pl = beta x, 2^-8 <= |beta|
  * (swish): below p = -120, |f| e^p underflows then.  f = +-inf gives the
- * limits f (p > 0) and 0 (p < 0).  has_pl a constant (fa_vsigmoidf_mul: pl = 0). */
+ * limits f (p > 0) and 0 with f's sign (p < 0).  has_pl a constant
+ * (fa_vsigmoidf_mul: pl = 0). */
 static inline float fa_vsigmoidf_mul_(float p, float pl, int has_pl, float f)
 {
     float h, lo, s1, s2, rem, u = fa_vlogisticf_parts(p, pl, has_pl, &h, &lo, &s1, &s2, &rem);
@@ -733,7 +735,7 @@ static inline float fa_vsigmoidf_mul_(float p, float pl, int has_pl, float f)
     neg = (neg * s1) * s2;
     float r = p < 0.0f ? neg : pos;
     r = p < -120.0f ? copysignf(0.0f, f) : r;                 /* exp's clamp: |f| e^p underflows */
-    r = fabsf(f) > 3.40282347e38f ? (p > 0.0f ? f : 0.0f) : r;
+    r = fabsf(f) > 3.40282347e38f ? (p > 0.0f ? f : copysignf(0.0f, f)) : r;
     return p != p ? p : r;
 }
 

@@ -884,14 +884,14 @@ cdef inline double _swish_dd_fn(double x, double beta) noexcept nogil:
     cdef double xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
     cdef double p = beta * xc
     cdef double r = _x_sigmoid_dd(x, p, two_prod_lo(beta, xc, p))
-    # x = +-inf: x (beta x > 0) or 0 (beta x < 0), also for tiny beta
-    r = (x if beta * x > 0.0 else 0.0) if fabs(x) > DBL_MAX else r
+    # x = +-inf: x (beta x > 0) or 0 with x's sign (beta x < 0), also for tiny beta
+    r = (x if beta * x > 0.0 else copysign(0.0, x)) if fabs(x) > DBL_MAX else r
     return 0.5 * x if beta == 0.0 else r
 
 cdef inline double _swish_dd_grad(double x, double beta) noexcept nogil:
     cdef _LogisticParts s = _swish_parts(x, beta)
     cdef double r = _sigmoid_plus_g_dsigmoid_dd(s, s.p, s.pl)
-    return (1.0 if s.p > 0.0 else 0.0) if s.a > 800.0 else r   # the limits
+    return (1.0 if s.p > 0.0 else -0.0) if s.a > 800.0 else r  # the limits
 
 cdef inline double _swish_dd_grad2(double x, double beta) noexcept nogil:
     cdef _LogisticParts s = _swish_parts(x, beta)
@@ -908,7 +908,9 @@ cdef inline double _swish_dd_grad2(double x, double beta) noexcept nogil:
                             d3, fma(s.d, s.t, -d3) + s.dl * s.t + s.d * s.tl)
     # beta * (...): not (beta * ...) / T^3, which overflows for beta near DBL_MAX
     r = (beta * r) * s.scale
-    return x if x != x else (0.0 if (s.a > 800.0) | (beta == 0.0) | (fabs(x) > DBL_MAX) else r)
+    # the limits: beta times -0 (2 T - a M < 0 there); 0 for beta = 0
+    r = (-0.0 if beta > 0.0 else 0.0) if (s.a > 800.0) | (fabs(x) > DBL_MAX) else r
+    return x if x != x else (0.0 if beta == 0.0 else r)
 
 
 cdef inline double swish_fn(double x, double beta) noexcept nogil:
@@ -922,7 +924,7 @@ cdef inline double swish_fn(double x, double beta) noexcept nogil:
     # through general registers: 60% slower).
     cdef double p = beta * x
     cdef double r = logistic_mul(p, two_prod_lo(beta, x, p), x)
-    return 0.0 if p < -DBL_MAX else r        # x * sigmoid(-inf): not inf * 0
+    return copysign(0.0, x) if p < -DBL_MAX else r   # x * sigmoid(-inf): not inf * 0
 
 cdef inline double _swish_grad_plain(double x, double beta) noexcept nogil:
     # The float32 vector modules: plain double is ample.  swish' = s (1 + p c)
@@ -941,8 +943,8 @@ cdef inline double _swish_grad_plain(double x, double beta) noexcept nogil:
     cdef double s = u if p >= 0.0 else eu
     cdef double c = eu if p >= 0.0 else u
     cdef double r = s * (fma(p, c, 1.0) + pl * c)
-    # the limits, which also keep inf * 0 out
-    return (1.0 if p > 0.0 else 0.0) if fabs(p) > 800.0 else r
+    # the limits (-0: negative below the zero), which also keep inf * 0 out
+    return (1.0 if p > 0.0 else -0.0) if fabs(p) > 800.0 else r
 
 cdef inline double swish_grad(double x, double beta) noexcept nogil:
     # sigmoid(p) * (1 + p * (1 - sigmoid(p))), p = beta x
@@ -962,9 +964,9 @@ cdef inline double swish_grad(double x, double beta) noexcept nogil:
         xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
         p = beta * xc
         r = fa_vsilu_d1(p, fma(beta, xc, -p))
-    # x = +-inf: the limits 1 (beta x > 0) and 0 (beta x < 0), also for tiny
+    # x = +-inf: the limits 1 (beta x > 0) and -0 (beta x < 0), also for tiny
     # beta; 1/2 for beta = 0 (sigmoid(0))
-    return (0.5 if beta == 0.0 else (1.0 if beta * x > 0.0 else 0.0)) if fabs(x) > DBL_MAX else r
+    return (0.5 if beta == 0.0 else (1.0 if beta * x > 0.0 else -0.0)) if fabs(x) > DBL_MAX else r
 
 cdef inline double swish_grad2(double x, double beta) noexcept nogil:
     # beta * sigmoid'(p) * (2 + p * (1 - 2 sigmoid(p))), an even function of p:
@@ -974,8 +976,10 @@ cdef inline double swish_grad2(double x, double beta) noexcept nogil:
     if not FASTACT_FLOAT32:
         return _swish_dd_grad2(x, beta)
     cdef double p = beta * x, a, al, e, m, t
+    # the limits: beta times -0 (see _swish_dd_grad2); +0 for beta = 0
+    cdef double limit = -0.0 if beta > 0.0 else 0.0
     if (fabs(p) > 800.0) | (beta == 0.0):
-        return x if x != x else 0.0
+        return x if x != x else limit
     a = fabs(p)
     al = two_prod_lo(beta, x, p)
     if p < 0.0:
@@ -999,7 +1003,7 @@ cdef inline double _swish_fn_f64(double x, double beta) noexcept nogil:
     cdef double xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
     cdef double p = beta * xc
     cdef double r = fa_vsigmoid_mul(p, fma(beta, xc, -p), xc)
-    return (x if beta * x > 0.0 else 0.0) if fabs(x) > DBL_MAX else r
+    return (x if beta * x > 0.0 else copysign(0.0, x)) if fabs(x) > DBL_MAX else r
 
 # silu = swish with beta = 1 (its own kernel, so that the constant folds).
 cdef inline double silu_fn(double x) noexcept nogil:
@@ -1008,12 +1012,12 @@ cdef inline double silu_fn(double x) noexcept nogil:
         return fa_vsigmoidf_mul(<float> x, <float> x)
     if not (FASTACT_FLOAT32 or FASTACT_EXACT_TAILS):
         # x sigmoid(x); x = +-inf enters as +-DBL_MAX (inf * 0 otherwise), and
-        # gives the limits inf and 0.  p = x, as in silu_grad: the fused loop
+        # gives the limits inf and -0.  p = x, as in silu_grad: the fused loop
         # (fn_and_grad) computes their common exp and reciprocal once (p = xc
         # here was 25% slower).
         xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
         r = fa_vsigmoid_mul(x, 0.0, xc)
-        return (x if x > 0.0 else 0.0) if fabs(x) > DBL_MAX else r
+        return (x if x > 0.0 else -0.0) if fabs(x) > DBL_MAX else r
     return swish_fn(x, 1.0)
 
 cdef inline double silu_grad(double x) noexcept nogil:
@@ -1021,7 +1025,7 @@ cdef inline double silu_grad(double x) noexcept nogil:
         return fa_vsiluf_d1(<float> x)       # a series about its zero x = -1.2785
     if not (FASTACT_FLOAT32 or FASTACT_EXACT_TAILS):
         # swish_grad's vector path with p = x exact (x = +-inf: the kernel's
-        # limits 1 and 0, selected over its inf * 0): the same parts as silu_fn's
+        # limits 1 and -0, selected over its inf * 0): the same parts as silu_fn's
         return fa_vsilu_d1(x, 0.0)
     return swish_grad(x, 1.0)
 
@@ -1112,7 +1116,7 @@ cdef inline double _mish_dd_grad(double x) noexcept nogil:
     ml = ml if s.neg else zl
     cdef double r = div_dd(m, ml, g2, g2l) * (s.scale if s.neg else 1.0)
     r = 1.0 if x > 40.0 else r               # 1 + (4x - 2) exp(-2x) rounds to 1
-    return 0.0 if x < -800.0 else r
+    return -0.0 if x < -800.0 else r         # exp(x) (1 + x) < 0 underflows
 
 cdef inline double _mish_dd_grad2(double x) noexcept nogil:
     cdef _LogisticParts s = _mish_parts(x)
@@ -1137,7 +1141,7 @@ cdef inline double _mish_dd_grad2(double x) noexcept nogil:
     cdef double ml, m = _dd_mul(f, fl, z, zl, &ml)
     cdef double r = div_dd(m, ml, g3, g3l) * (s.scale if s.neg else (TAIL_SCALE if big else 1.0))
     if (x > 400.0) | (x < -800.0):
-        r = 0.0                              # 8 x exp(-2x) and x exp(x) underflow
+        r = -0.0                             # -8 x exp(-2x) and 4 x exp(x) underflow
     return r
 
 
@@ -1190,7 +1194,7 @@ cdef inline double mish_grad(double x) noexcept nogil:
     cdef double r_neg = mul_exp(w, x, 0.0, num / ((1.0 + w) * u * u))
     cdef double r = r_pos if x > 0.0 else r_neg
     r = 1.0 if x > 40.0 else r               # 1 + (4x - 2) exp(-2x) rounds to 1
-    return 0.0 if x < -800.0 else r
+    return -0.0 if x < -800.0 else r         # exp(x) (1 + x) < 0 underflows
 
 cdef inline double mish_grad2(double x) noexcept nogil:
     # sech(sp)^2 * s * (2 + x * (1 - s - 2 t s)), s = sigmoid(x)
@@ -1209,7 +1213,7 @@ cdef inline double mish_grad2(double x) noexcept nogil:
     cdef double r_neg = mul_exp(w, x, 0.0, 4.0 * (n + 1.0) * br_neg / (u * u * (1.0 + w)))
     cdef double r = r_pos if x > 0.0 else r_neg
     if (x > 400.0) | (x < -800.0):
-        r = 0.0                              # 8 x exp(-2x) and x exp(x) underflow
+        r = -0.0                             # -8 x exp(-2x) and 4 x exp(x) underflow
     return r
 
 
@@ -1378,7 +1382,7 @@ cdef inline double _gelu_dd_grad(double x) noexcept nogil:
     cdef double G = div_dd(nh, nl, g.ab, 0.0) * g.scale
     r = r if a <= 1.5 else (1.0 + G if x > 0.0 else -G)
     r = 1.0 if x > 40.0 else r
-    r = 0.0 if x < -40.0 else r
+    r = -0.0 if x < -40.0 else r             # x phi(x) < 0 underflows; also -inf
     return x if x != x else r
 
 cdef inline double _gelu_dd_grad2(double x) noexcept nogil:
@@ -1387,7 +1391,7 @@ cdef inline double _gelu_dd_grad2(double x) noexcept nogil:
     cdef double wl = two_sum_lo(2.0, -g.s, wh) - g.sl
     cdef double r = g.ph * wh
     r = (r + (fma(g.ph, wh, -r) + (g.ph * wl + g.pl * wh))) * g.scale
-    r = 0.0 if fabs(x) > 40.0 else r
+    r = -0.0 if fabs(x) > 40.0 else r       # (2 - x^2) phi(x) < 0 underflows
     return x if x != x else r
 
 # The float32 path: plain double, with phi(x) from the exact -x^2/2 and, for
@@ -1458,7 +1462,7 @@ cdef inline double gelu_grad(double x) noexcept nogil:
     cdef double d = _std_normal_pdf_mul(x, a - _gelu_mills32(a))
     r = -d if x < 0.0 else 1.0 + d
     r = 1.0 if x > 40.0 else r
-    return 0.0 if x < -40.0 else r
+    return -0.0 if x < -40.0 else r          # x phi(x) < 0 underflows; also -inf
 
 cdef inline double gelu_grad2(double x) noexcept nogil:
     cdef double s
@@ -1467,7 +1471,7 @@ cdef inline double gelu_grad2(double x) noexcept nogil:
     if not FASTACT_FLOAT32:
         return _gelu_dd_grad2(x)
     if fabs(x) > 40.0:
-        return 0.0 if x == x else x
+        return -0.0 if x == x else x         # (2 - x^2) phi(x) < 0 underflows
     s = x * x                                # 2 - x^2 from the exact square
     return _std_normal_pdf_mul(x, (2.0 - s) - two_prod_lo(x, x, s))
 

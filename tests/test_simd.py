@@ -218,7 +218,8 @@ _UNDERFLOW_CASES = [
     ("sigmoid", "grad", 0.0, 0.0), ("sigmoid", "grad2", 0.0, 0.0), ("tanh", "grad", 0.0, 0.0),
     ("tanh", "grad2", 0.0, 0.0), ("softplus", "grad", 1.0, 0.0), ("softplus", "grad2", 3.0, 0.0),
     ("softplus", "grad", 2.0, 0.0), ("silu", "fn", 0.0, 0.0), ("silu", "grad", 0.0, 0.0),
-    ("swish", "fn", 1.702, 0.0), ("swish", "grad", 1.702, 0.0), ("log_sigmoid", "grad", 0.0, 0.0),
+    ("silu", "grad2", 0.0, 0.0), ("swish", "fn", 1.702, 0.0), ("swish", "grad", 1.702, 0.0),
+    ("swish", "grad2", 1.702, 0.0), ("log_sigmoid", "grad", 0.0, 0.0),
 ]
 
 
@@ -228,10 +229,10 @@ _UNDERFLOW_CASES = [
 def test_far_below_underflow_gives_the_signed_zero(level, dtype, kernel, op, p0, p1):
     """Where the true value underflows (|value| < half the smallest subnormal;
     celu's points are scaled by alpha > 1), the result is 0, and +0 where the
-    true value is positive; silu and swish (x sigmoid(x) < 0 below 0): -0 at
-    finite x (their limit at -inf and the sign of their grads' underflow differ
-    between the loops: not asserted).  log_sigmoid' is sigmoid(-x): the inputs
-    are negated for it."""
+    true value is positive; silu and swish and their grads and grad2s (x
+    sigmoid(x), sigmoid(x) (1 + x (1 - sigmoid(x))), ...: negative there): -0,
+    also at -inf (the limit).  log_sigmoid' is sigmoid(-x): the inputs are
+    negated for it."""
     mod = _simd.module(level) if dtype == "float32" else _simd.module_f64(level)
     x = np.array(_FAR_BELOW[dtype], dtype=np.float64)
     if kernel == "celu" and p0 > 1.0:
@@ -243,12 +244,55 @@ def test_far_below_underflow_gives_the_signed_zero(level, dtype, kernel, op, p0,
     got = np.empty_like(x)
     getattr(mod, f"{kernel}_{op}")(x, got, p0, p1, 1)
     assert np.array_equal(got, np.zeros_like(got)), f"{kernel}.{op}(p0={p0})({x}) = {got}"
-    if kernel in ("silu", "swish"):
-        checked, negative = (np.isfinite(x) if op == "fn" else np.zeros(x.shape, bool)), True
-    else:
-        checked, negative = np.ones(x.shape, bool), False
-    assert np.all(np.signbit(got[checked]) == negative), (
+    negative = kernel in ("silu", "swish")
+    assert np.all(np.signbit(got) == negative), (
         f"{kernel}.{op}(p0={p0}) at {level}, {dtype}: signs {np.signbit(got)} for x = {x}")
+
+
+# The other zero limits of silu and swish, p = beta x: swish -> 0 with x's sign
+# where p -> -inf; swish' = silu'(p) -> -0 there (negative below its zero);
+# swish'' = beta silu''(p) -> beta (-0) where |p| -> inf on either side (silu''
+# is negative beyond +-2.3994); gelu' and mish' (x < 0), gelu'' and mish''
+# (both sides): negative where they underflow, -0.  Every loop: the scalar
+# C-library loops, the float32 vector modules, and the float64 loops of every
+# level.
+_ZERO_LIMITS = [  # (kernel, op, beta, x, signbit of the result)
+    ("silu", "grad2", 1.0, "big", True), ("swish", "grad2", 1.5, "big", True),
+    ("swish", "grad2", -1.5, "big", False), ("swish", "grad2", -1.5, "-big", False),
+    ("swish", "grad2", 1.5, "-big", True), ("swish", "fn", -1.5, "big", False),
+    ("swish", "grad", -1.5, "big", True), ("swish", "grad", -1e-300, "inf", True),
+    ("swish", "fn", -1e-300, "inf", False), ("swish", "grad2", 1e-300, "inf", True),
+    ("gelu", "grad", 0.0, "-big", True), ("gelu", "grad2", 0.0, "-big", True),
+    ("gelu", "grad2", 0.0, "big", True), ("mish", "grad", 0.0, "-big", True),
+    ("mish", "grad2", 0.0, "-big", True), ("mish", "grad2", 0.0, "big", True),
+]
+_BIG = {"float32": [150.0, 1e3, 1e30, 3.4e38, np.inf],
+        "float64": [900.0, 1e4, 1e300, np.inf]}
+
+
+def _loop_modules():
+    mods = [("float32", lv, _simd.module(lv)) for lv in LEVELS]
+    mods += [("float64", "none", _simd.module("none"))]
+    mods += [("float64", lv, _simd.module_f64(lv)) for lv in F64_LEVELS]
+    return mods
+
+
+@pytest.mark.parametrize("dtype,level,mod", _loop_modules(), ids=lambda v: getattr(v, "__name__", v))
+@pytest.mark.parametrize("kernel,op,beta,where,negative", _ZERO_LIMITS)
+def test_silu_swish_zero_limits_carry_the_true_sign(dtype, level, mod, kernel, op, beta, where,
+                                                    negative):
+    if where == "inf":
+        x = np.array([np.inf], dtype)
+    else:
+        x = np.array(_BIG[dtype], dtype) * (-1.0 if where == "-big" else 1.0)
+    if abs(beta) < 1e-30 and dtype == "float32":
+        beta = np.copysign(1e-30, beta)        # float32 x: beta x must still reach inf
+    got = np.empty_like(x)
+    args = (x, got, beta, 0.0, 1) if kernel == "swish" else (x, got, 0.0, 0.0, 1)
+    getattr(mod, f"{kernel}_{op}")(*args)
+    assert np.array_equal(got, np.zeros_like(got)), f"{kernel}.{op}({beta}) at {level}: {got}"
+    assert np.all(np.signbit(got) == negative), (
+        f"{kernel}.{op}(beta={beta}) at {level}, {dtype}: signs {np.signbit(got)} for x = {x}")
 
 
 @pytest.mark.slow
