@@ -422,11 +422,21 @@ cdef inline object _number_key(object v):
     return None if d == 0.0 else d
 
 
+# strs remembered as parameters (gelu's approximate='tanh'): up to this length.
+cdef enum:
+    _STR_MAX = 32
+
+
+cdef inline bint _short_str(object v):
+    """v is an exact str that bindings are remembered for (both caches)."""
+    return type(v) is str and len(<str> v) <= _STR_MAX
+
+
 cdef inline object _value_key(object v, bint own):
     """_number_key, or for a short exact str (gelu's approximate='tanh') the str
     itself to look up and, to remember (own), a new copy of it."""
     if type(v) is str:
-        if len(<str> v) > 32:
+        if not _short_str(v):
             return None
         return (<str> v).encode("utf-8").decode("utf-8") if own else v
     return _number_key(v)
@@ -503,7 +513,7 @@ cdef inline bint _by_value(object v):
     """v can be remembered by value in a _Recent."""
     if type(v) is float:
         return <double> v != 0.0
-    return type(v) is str and len(<str> v) <= 32
+    return _short_str(v)
 
 
 cdef _Recent _recent(tuple args, dict kwargs, _Bound bound):
