@@ -569,11 +569,12 @@ cdef class CompiledActivation:
     cdef dict _bound
     cdef _Bound _default_fn, _default_grad, _default_grad2
     cdef _Bound _default_backward, _default_fn_and_grad
-    cdef _Recent _last_fn, _last_grad, _last_grad2, _last_backward, _last_fn_and_grad
+    cdef list _last                    # per _Slot: its _Recent (only calls with parameters read it)
     cdef int _misses[<int> _NO_SLOT]   # per _Slot: calls in a row that its _Recent missed
 
     def __cinit__(self, *args, **kwargs):
         self._bound = {}
+        self._last = [None] * <int> _NO_SLOT
 
     cdef _Bound _binding(self, str op, tuple args, dict kwargs):
         """The remembered binding of op and these parameters, made on first use;
@@ -613,9 +614,7 @@ cdef class CompiledActivation:
             return bound
         if slot == _NO_SLOT:
             return self._binding(op, args, kwargs)
-        last = (self._last_fn if slot == _SLOT_FN else self._last_grad if slot == _SLOT_GRAD
-                else self._last_grad2 if slot == _SLOT_GRAD2
-                else self._last_backward if slot == _SLOT_BACKWARD else self._last_fn_and_grad)
+        last = <_Recent> self._last[<int> slot]
         if last is not None and last.matches(args, kwargs):
             self._misses[<int> slot] = 0
             return last.bound
@@ -625,17 +624,7 @@ cdef class CompiledActivation:
         self._misses[<int> slot] += 1
         if bound is not None and (last is None or self._misses[<int> slot] >= 2):
             self._misses[<int> slot] = 0
-            last = _recent(args, kwargs, bound)
-            if slot == _SLOT_FN:
-                self._last_fn = last
-            elif slot == _SLOT_GRAD:
-                self._last_grad = last
-            elif slot == _SLOT_GRAD2:
-                self._last_grad2 = last
-            elif slot == _SLOT_BACKWARD:
-                self._last_backward = last
-            else:
-                self._last_fn_and_grad = last
+            self._last[<int> slot] = _recent(args, kwargs, bound)
         return bound
 
     cdef object _call(self, _Slot slot, str op, object x, tuple args, dict kwargs,
