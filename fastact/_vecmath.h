@@ -592,18 +592,18 @@ static inline float fa_recipf(float d, float dl, float *rem)
  * |*lo| <= 2^-24 hi, hi + lo within ~2^-30 relative of exp(x) / 2^k; *s1 * *s2
  * = 2^k, two normal powers of two, so that a caller multiplies them in last and
  * a subnormal result is rounded about once.  Below x = -120 (exp underflows
- * there, also times 2^20) the parts are those of exp(-132.5) with k = -191
- * and a zero scale (2^(k + 64) = 2^-127 is 0 in fa_pow2f; exp itself: *s2 =
- * 0): the products a caller forms stay normal until one with the scale, which
- * is 0.  (The parts of exp(-120) made subnormal intermediates, and AVX2 loops
- * over inputs beyond -120 ran 2-2.5x as long; a select of *s2 would cost 8%
- * of exp_mul and sigmoid, where GCC folds the constant 2^-64.)
+ * there, also times 2^20; without clamp_above from x = -119.58) the scale is 0
+ * and, below -132.5, the parts are those of exp(-132.5): the products a caller
+ * forms stay normal until one with the scale, which is 0.  (The parts of
+ * exp(-120) made subnormal intermediates, and AVX2 loops over inputs beyond
+ * -120 ran 2-2.5x as long; a select of *s2 would cost 8% of exp_mul and
+ * sigmoid, where GCC folds the constant 2^-64.)
  * precise (a constant): r^2 exact and the low part of 1 + r kept out of the
  * rounded sum, ~2^-32, for expm1 = E - 1, which cancels near 0 (its error near
  * x = -0.3 falls from 0.81 to 0.71 ULP); hi + lo is not normalized then.
  * clamp_above (a constant): 1 for exp itself (x up to 89, 2^k split in two
  * halves); 0 where x <= 0 (or NaN, or a lane whose result is discarded):
- * no upper clamp, and 2^k = 2^(k + 64) 2^-64 (k >= -174: both normal, the
+ * no upper clamp, and 2^k = 2^(k + 64) 2^-64 (k >= -172: both normal, the
  * constant 2^-64 last, so a subnormal result is still rounded once).  6 fewer
  * operations and no select: float32 elu/selu/celu grad and grad2 (exp_mul)
  * 0.70-0.78x the time, fn (expm1) 0.80-0.85x; sigmoid, tanh' and softplus'
@@ -612,7 +612,17 @@ static inline float fa_vexpf_parts_(float x, float *lo, float *s1, float *s2, in
                                     int clamp_above)
 {
     int under = x < -120.0f;
-    float xc = under ? -132.5f : (clamp_above && x > 89.0f ? 89.0f : x);
+    /* Without clamp_above: x clamped to -132.5 by an unsigned min of the bits
+     * (x <= 0 here, or NaN in a lane the caller discards) and *s1 held at 0
+     * below x = -119.58 by an integer max (below).  Not selects: after
+     * vectorizing, GCC folds operations into a select with a constant arm
+     * ((vec_cond m C x) op y -> (vec_cond m (C op y) (x op y))), so that the
+     * clamped lanes' scales came from the unclamped x, tiny but normal (or
+     * with a wrapped exponent), and their products underflowed: a microcode
+     * assist per vector (float32 tanh on |x| in [60, 160] ran 2x as long). */
+    uint32_t xu = fa_asuintf(x), cu = fa_asuintf(-132.5f);
+    float xc = clamp_above ? (under ? -132.5f : (x > 89.0f ? 89.0f : x))
+                           : fa_asfloat(xu > cu ? cu : xu);
     float k = fa_roundf(xc * 1.44269504088896341f);
     float r1 = fmaf(k, -0.693145751953125f, xc);              /* exact: 16-bit ln 2 */
     float r = fmaf(k, -1.428606765330187045e-06f, r1);
@@ -647,7 +657,12 @@ static inline float fa_vexpf_parts_(float x, float *lo, float *s1, float *s2, in
         *s1 = fa_pow2f(k1);
         *s2 = under ? 0.0f : fa_pow2f(k - k1);
     } else {
-        *s1 = fa_pow2f(k + 64.0f);
+        /* 2^(k + 64), and 0 for k <= -173 (x < -119.58, where the results
+         * underflow: 2^20 e^x < 2^-152): 2^(k + 46) with its exponent field
+         * held >= 0 (0: the float 0) by an integer max, times 2^18 */
+        int32_t b = (int32_t)fa_asuintf(k + (FA_SHIFTF + 127.0f + 46.0f));
+        b = b < 0x4B400000 ? 0x4B400000 : b;
+        *s1 = fa_asfloat((uint32_t)b << 23) * 262144.0f;
         *s2 = 5.42101086242752217e-20f;                       /* 2^-64 */
     }
     return y;
