@@ -467,7 +467,7 @@ static inline double fa_vtanh(double x)
     double t = small ? q : 1.0 - q;
 #endif
     t = a > 20.0 ? 1.0 : t;
-    t = x < 0.0 ? -t : t;
+    t = copysign(t, x);                             /* tanh(-0) = -0 */
     return x != x ? x : t;
 }
 
@@ -541,8 +541,8 @@ static inline double fa_vatan(double x)
     rh = big ? th : rh;
     rl = big ? tl : rl;
     double r = rh + rl;
-    r = x == 0.0 ? x : r;                           /* -0.0 + 0.0 would be +0.0 */
 #endif
+    r = x == 0.0 ? x : r;                           /* -0.0 + 0.0 would be +0.0 */
     r = x < 0.0 ? -r : r;
     return x != x ? x : r;
 }
@@ -577,6 +577,20 @@ static inline float fa_two_sumf_lo(float a, float b, float s)
 static inline float fa_pow2f(float k)
 {
     return fa_asfloat(fa_asuintf(k + (FA_SHIFTF + 127.0f)) << 23);
+}
+
+/* max(|x|, 2^-26) (NaN stays NaN), by an unsigned max of the bits (a select
+ * with a constant arm would not hold: see fa_vexpf_parts_).  The logistic
+ * kernels (sigmoid and its derivatives, silu, swish, softplus, tanh fn and
+ * grad) take exp(-|p|) of it: below |p| = 2^-24 their results round to those
+ * of p = 0 either way (sigmoid 1/2, f sigmoid(p) f/2, sigmoid' 1/4, silu' 1/2,
+ * softplus ln 2; tanh selects x itself there), and the products of a tiny
+ * |p|'s parts underflowed: 1.8-2.3x the time over such inputs (tanh, silu,
+ * swish fn). */
+static inline float fa_abs_floorf(float x)
+{
+    uint32_t u = fa_asuintf(fabsf(x)), c = fa_asuintf(1.49011612e-08f);
+    return fa_asfloat(u < c ? c : u);
 }
 
 /* u = fl(1 / d) and *rem with 1 / (d + dl) = u (1 + *rem) to ~2^-46: the
@@ -725,7 +739,7 @@ static inline float fa_vexpm1f_mul(float x, float ch, float cl)
 static inline float fa_vlogisticf_parts(float p, float pl, int has_pl, float *h, float *lo,
                                         float *s1, float *s2, float *rem)
 {
-    *h = fa_vexpf_parts(-fabsf(p), lo, s1, s2);
+    *h = fa_vexpf_parts(-fa_abs_floorf(p), lo, s1, s2);
     if (has_pl) {
         float al = p < 0.0f ? -pl : pl;                       /* |p + pl| = |p| + al */
         al = fabsf(p) > 120.0f ? 0.0f : al;                   /* exp's clamp; p = inf: pl NaN */
@@ -813,7 +827,7 @@ static inline float fa_vsigmoidf_d2(float p, float f)
  * up to 2 ULP). */
 FA_ALWAYS_INLINE float fa_vsiluf_d1_(float x, float xl, int has_xl)
 {
-    float lo, s1, s2, h = fa_vexpf_parts_(-fabsf(x), &lo, &s1, &s2, 1, 0);
+    float lo, s1, s2, h = fa_vexpf_parts_(-fa_abs_floorf(x), &lo, &s1, &s2, 1, 0);
     if (has_xl) {
         float al = x < 0.0f ? -xl : xl;
         al = fabsf(x) > 120.0f ? 0.0f : al;                   /* exp's clamp; x = inf: xl NaN */
@@ -864,7 +878,7 @@ static inline float fa_vtanhf(float x)
     float a = fabsf(x);
     /* -|2x| (= -2|x|), written as tanh'(x) = 4 sigmoid'(2x) forms it, so that
      * in fn_and_grad GCC computes the reduction and series once for both */
-    float lo, s1, s2, h = fa_vexpf_parts_(-fabsf(2.0f * x), &lo, &s1, &s2, 1, 0);
+    float lo, s1, s2, h = fa_vexpf_parts_(-fa_abs_floorf(2.0f * x), &lo, &s1, &s2, 1, 0);
     float s = s1 * s2;                      /* 0 below E = 2^-149, where tanh = 1 anyway */
     float e = h * s, el = lo * s;
     float m1 = e - 1.0f;                                      /* exact for E >= 1/2 */
@@ -943,7 +957,7 @@ FA_ALWAYS_INLINE float fa_vatanf(float x)
 static inline float fa_vsoftplusf(float x, float p, float ib)
 {
     const float LN2_HI = 0.693145751953125f, LN2_LO = 1.428606765330187045e-06f;
-    float lo, s1, s2, h = fa_vexpf_parts(-fabsf(p), &lo, &s1, &s2);
+    float lo, s1, s2, h = fa_vexpf_parts(-fa_abs_floorf(p), &lo, &s1, &s2);
     float e = (h * s1) * s2, el = (lo * s1) * s2;
     float th = 1.0f + e, tl = (1.0f - th) + e;               /* Fast2Sum: 1 >= E */
     int big = th >= 1.41421356f;                              /* 1 + E = th + tl + el */

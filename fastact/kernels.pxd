@@ -1099,6 +1099,7 @@ cdef inline double _mish_dd_fn(double x) noexcept nogil:
     cdef double xc = copysign(DBL_MAX, x) if fabs(x) > DBL_MAX else x
     cdef double r = x * q
     r = (r + (fma(xc, q, -(xc * q)) + xc * ql)) * (s.scale if s.neg else 1.0)
+    r = x if x == 0.0 else r                 # -0.0 + 0.0 would be +0.0
     return -0.0 if x < -800.0 else r         # x exp(x) underflows; also x = -inf
 
 cdef inline double _mish_dd_grad(double x) noexcept nogil:

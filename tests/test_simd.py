@@ -295,6 +295,29 @@ def test_silu_swish_zero_limits_carry_the_true_sign(dtype, level, mod, kernel, o
         f"{kernel}.{op}(beta={beta}) at {level}, {dtype}: signs {np.signbit(got)} for x = {x}")
 
 
+# f(-0) = -0 and f(+0) = +0 where f is 0 at 0 with a finite slope (x times a
+# factor, or an odd function): the sign of the zero, on every loop.  (The
+# float32 AVX2 silu/swish gave +0 for -0, arctan on the baseline module, float64
+# tanh and mish on the vector levels too, while the other loops gave -0.)
+_SIGNED_ZERO_FN = [  # (kernel, p0, p1)
+    ("identity", 0.0, 0.0), ("leaky_relu", 0.01, 0.0), ("elu", 1.0, 0.0), ("selu", 0.0, 0.0),
+    ("tanh", 0.0, 0.0), ("arctan", 0.0, 0.0), ("softsign", 0.0, 0.0), ("silu", 0.0, 0.0),
+    ("swish", 1.5, 0.0), ("swish", -1.5, 0.0), ("gelu", 0.0, 0.0), ("gelu_tanh", 0.0, 0.0),
+    ("mish", 0.0, 0.0), ("hardtanh", -1.0, 1.0), ("hardswish", 0.0, 0.0),
+]
+
+
+@pytest.mark.parametrize("dtype,level,mod", _loop_modules(), ids=lambda v: getattr(v, "__name__", v))
+@pytest.mark.parametrize("kernel,p0,p1", _SIGNED_ZERO_FN)
+def test_zero_keeps_its_sign(dtype, level, mod, kernel, p0, p1):
+    x = np.array([-0.0, 0.0, -0.0, 0.0] * 5, dtype)     # a vector body, and the tail
+    got = np.full_like(x, np.nan)
+    getattr(mod, f"{kernel}_fn")(x, got, p0, p1, 1)
+    assert np.array_equal(got, np.zeros_like(got)), f"{kernel}({x[:2]}) at {level}: {got[:2]}"
+    assert np.array_equal(np.signbit(got), np.signbit(x)), (
+        f"{kernel}(+-0) at {level}, {dtype}: signs {np.signbit(got[:2])} for x = {x[:2]}")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("level", [lv for lv in F64_LEVELS if lv != _simd.LEVEL])
 def test_float64_accuracy_at_other_levels(level):
