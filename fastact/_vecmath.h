@@ -579,8 +579,38 @@ static inline float fa_pow2f(float k)
     return fa_asfloat(fa_asuintf(k + (FA_SHIFTF + 127.0f)) << 23);
 }
 
-/* max(|x|, 2^-26) (NaN stays NaN), by an unsigned max of the bits (a select
- * with a constant arm would not hold: see fa_vexpf_parts_).  The logistic
+/* Clamps that are not selects.  After vectorizing, GCC folds operations into a
+ * select with a constant arm ((vec_cond m C x) op y -> (vec_cond m (C op y)
+ * (x op y))), so that a clamp written as a select did not hold for what was
+ * computed from it: the clamped lanes' exp scales came from the unclamped x,
+ * and their products underflowed, a microcode assist per vector (float32 tanh
+ * on |x| in [60, 160] ran 2x as long).  Integer min and max are not folded. */
+
+/* The smaller and the larger of x and c as unsigned bit patterns: for x and c
+ * of one sign, the one of smaller (larger) magnitude; NaN above +-inf. */
+static inline float fa_umin_bitsf(float x, float c)
+{
+    uint32_t xu = fa_asuintf(x), cu = fa_asuintf(c);
+    return fa_asfloat(xu > cu ? cu : xu);
+}
+
+static inline float fa_umax_bitsf(float x, float c)
+{
+    uint32_t xu = fa_asuintf(x), cu = fa_asuintf(c);
+    return fa_asfloat(xu < cu ? cu : xu);
+}
+
+/* 2^(k + bias) for integer-valued k and bias (a constant, folded into the
+ * shift) with k + bias <= 127, and 0 for k + bias <= -127: the exponent field
+ * held >= 0 by an integer max (above), not a subnormal power. */
+static inline float fa_pow2f_or_zero(float k, float bias)
+{
+    int32_t b = (int32_t)fa_asuintf(k + (FA_SHIFTF + 127.0f + bias));
+    b = b < 0x4B400000 ? 0x4B400000 : b;            /* FA_SHIFTF's bits: field 0 */
+    return fa_asfloat((uint32_t)b << 23);
+}
+
+/* max(|x|, 2^-26) (NaN stays NaN).  The logistic
  * kernels (sigmoid and its derivatives, silu, swish, softplus, tanh fn and
  * grad) take exp(-|p|) of it: below |p| = 2^-24 their results round to those
  * of p = 0 either way (sigmoid 1/2, f sigmoid(p) f/2, sigmoid' 1/4, silu' 1/2,
@@ -589,8 +619,7 @@ static inline float fa_pow2f(float k)
  * swish fn). */
 static inline float fa_abs_floorf(float x)
 {
-    uint32_t u = fa_asuintf(fabsf(x)), c = fa_asuintf(1.49011612e-08f);
-    return fa_asfloat(u < c ? c : u);
+    return fa_umax_bitsf(fabsf(x), 1.49011612e-08f);
 }
 
 /* u = fl(1 / d) and *rem with 1 / (d + dl) = u (1 + *rem) to ~2^-46: the
@@ -626,17 +655,11 @@ static inline float fa_vexpf_parts_(float x, float *lo, float *s1, float *s2, in
                                     int clamp_above)
 {
     int under = x < -120.0f;
-    /* Without clamp_above: x clamped to -132.5 by an unsigned min of the bits
-     * (x <= 0 here, or NaN in a lane the caller discards) and *s1 held at 0
-     * below x = -119.58 by an integer max (below).  Not selects: after
-     * vectorizing, GCC folds operations into a select with a constant arm
-     * ((vec_cond m C x) op y -> (vec_cond m (C op y) (x op y))), so that the
-     * clamped lanes' scales came from the unclamped x, tiny but normal (or
-     * with a wrapped exponent), and their products underflowed: a microcode
-     * assist per vector (float32 tanh on |x| in [60, 160] ran 2x as long). */
-    uint32_t xu = fa_asuintf(x), cu = fa_asuintf(-132.5f);
+    /* Without clamp_above: x clamped to -132.5 by fa_umin_bitsf (x <= 0 here,
+     * or NaN in a lane the caller discards) and *s1 held at 0 below x =
+     * -119.58 by fa_pow2f_or_zero: not selects, which GCC folded (above). */
     float xc = clamp_above ? (under ? -132.5f : (x > 89.0f ? 89.0f : x))
-                           : fa_asfloat(xu > cu ? cu : xu);
+                           : fa_umin_bitsf(x, -132.5f);
     float k = fa_roundf(xc * 1.44269504088896341f);
     float r1 = fmaf(k, -0.693145751953125f, xc);              /* exact: 16-bit ln 2 */
     float r = fmaf(k, -1.428606765330187045e-06f, r1);
@@ -672,11 +695,8 @@ static inline float fa_vexpf_parts_(float x, float *lo, float *s1, float *s2, in
         *s2 = under ? 0.0f : fa_pow2f(k - k1);
     } else {
         /* 2^(k + 64), and 0 for k <= -173 (x < -119.58, where the results
-         * underflow: 2^20 e^x < 2^-152): 2^(k + 46) with its exponent field
-         * held >= 0 (0: the float 0) by an integer max, times 2^18 */
-        int32_t b = (int32_t)fa_asuintf(k + (FA_SHIFTF + 127.0f + 46.0f));
-        b = b < 0x4B400000 ? 0x4B400000 : b;
-        *s1 = fa_asfloat((uint32_t)b << 23) * 262144.0f;
+         * underflow: 2^20 e^x < 2^-152): 2^(k + 46) or 0, times 2^18 */
+        *s1 = fa_pow2f_or_zero(k, 46.0f) * 262144.0f;
         *s2 = 5.42101086242752217e-20f;                       /* 2^-64 */
     }
     return y;
