@@ -27,7 +27,7 @@ from fastact._math cimport (
     DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_F32_NATIVE, FASTACT_FLOAT32, FASTACT_USE_EXT, TAIL_SCALE,
     TAIL_SHIFT_HI, TAIL_SHIFT_LO, _exp_shifted_dd, _unshift, div_dd, exp_dd, exp_mul,
     exp_mul_moderate, logistic, logistic_d1, logistic_d1_tail, logistic_d2, logistic_mul, mul_exp,
-    two_prod_lo, two_sum_lo,
+    tail_scale, two_prod_lo, two_sum_lo,
 )
 from fastact._math cimport (
     fa_atan as atan, fa_exp as exp, fa_vsigmoid_mul, fa_vsilu_d1, fa_vlogistic_d1_mul,
@@ -808,7 +808,7 @@ cdef inline _LogisticParts _logistic_parts(double p, double pl) noexcept nogil:
     cdef double h = TAIL_SHIFT_HI - ac if tail else -ac   # exp argument
     cdef double hl = two_sum_lo(TAIL_SHIFT_HI, -ac, h) + TAIL_SHIFT_LO if tail else 0.0
     h = -708.0 if h < -708.0 else h                       # a > 1062: the result underflows
-    s.scale = TAIL_SCALE if tail else 1.0
+    s.scale = tail_scale(s.a - 700.0)         # 2^-512 where tail (not a select: _math.pxd)
     s.eh = exp_dd(h, &s.el)
     s.el = fma(s.eh, hl - s.al, s.el)                     # exp(h + hl - al), first order
     s.es = s.eh * s.scale
@@ -1140,7 +1140,7 @@ cdef inline double _mish_dd_grad2(double x) noexcept nogil:
     f = 4.0 * s.eh if s.neg else 4.0 * f
     fl = 4.0 * s.el if s.neg else 4.0 * fl
     cdef double ml, m = _dd_mul(f, fl, z, zl, &ml)
-    cdef double r = div_dd(m, ml, g3, g3l) * (s.scale if s.neg else (TAIL_SCALE if big else 1.0))
+    cdef double r = div_dd(m, ml, g3, g3l) * (s.scale if s.neg else tail_scale(x - 300.0))
     if (x > 400.0) | (x < -800.0):
         r = -0.0                             # -8 x exp(-2x) and 4 x exp(x) underflow
     return r
@@ -1293,6 +1293,8 @@ cdef inline _GeluParts _gelu_parts(double x) noexcept nogil:
     elo = fma(eh, el, elo)                   # exp(e + el), first order
     g.ph = eh * INV_SQRT_2PI
     g.pl = fma(eh, INV_SQRT_2PI, -g.ph) + (eh * INV_SQRT_2PI_LO + elo * INV_SQRT_2PI)
+    # a select (not tail_scale, which cost gelu' 2% on ordinary inputs, for
+    # 1.3x its speed on |x| > 37)
     g.scale = TAIL_SCALE if tail else 1.0
     return g
 
