@@ -45,10 +45,11 @@ cdef extern from *:
      * that r * 2^-512 is formed in every lane (underflowing where the lane
      * keeps a small r) and what follows is computed for both arms: float64
      * mish (_logistic_parts) took 1.25-1.4x the time on ordinary inputs.
-     * Elsewhere the selects stay: this cost gelu' 2% and, three times in
-     * _unshift, softplus 5%.  A 64-bit integer compare vectorizes from AVX2
-     * (SSE4.2) on; elsewhere (the SSE2 baseline module, where it would leave
-     * loops scalar, and the scalar module) the select. */
+     * gelu's parts keep their select: this cost gelu' 2% (_unshift's k
+     * factors of 2^-512 are pow2(-256 k) squared instead).  A 64-bit integer
+     * compare vectorizes from AVX2 (SSE4.2) on; elsewhere (the SSE2 baseline
+     * module, where it would leave loops scalar, and the scalar module) the
+     * select. */
     static inline double fastact_tail_scale(double d) {
     #if defined(__AVX2__) || defined(__SSE4_2__)
         long long b;
@@ -310,11 +311,13 @@ cdef inline double _exp_shifted_dd(double h, double l, double* lo, double* k_out
 
 cdef inline double _unshift(double r, double k, double h, double f) noexcept nogil:
     """r * 2^(-512 k), the result of f * exp(h + l) from _exp_shifted's parts."""
-    # selects, not tail_scale: three of it cost float64 softplus 5% on
-    # ordinary inputs, for 1.3x its speed on |x| in [354, 1500]
-    r = r * (TAIL_SCALE if k >= 1.0 else 1.0)
-    r = r * (TAIL_SCALE if k >= 2.0 else 1.0)
-    r = r * (TAIL_SCALE if k >= 3.0 else 1.0)
+    # Twice 2^(-256 k) (normal for k <= 3), not three selects of 2^-512:
+    # GCC folds each product with a select into both arms, so r * 2^-512 was
+    # formed in every lane, underflowing (slow) where the lane keeps r.  The
+    # bits are the selects': for k = 1 an inexact r 2^-256 (r < 2^-766) gives
+    # 0 either way, for k = 3 r 2^-768 is exact wherever r 2^-1536 is not 0.
+    cdef double s = pow2(-256.0 * k)
+    r = (r * s) * s
     # Below -1500 the result underflows for any finite f (and l may be huge).
     return copysign(0.0, f) if h < -1500.0 else r
 
