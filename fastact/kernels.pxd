@@ -25,7 +25,7 @@ from libc.math cimport copysign, fabs, fabsf, frexp
 
 from fastact._math cimport (
     DBL_MAX, FASTACT_EXACT_TAILS, FASTACT_F32_NATIVE, FASTACT_FLOAT32, FASTACT_USE_EXT, TAIL_SCALE,
-    TAIL_SHIFT_HI, TAIL_SHIFT_LO, _exp_shifted_dd, _unshift, div_dd, exp_dd, exp_mul,
+    TAIL_SHIFT_HI, TAIL_SHIFT_LO, _exp_shifted_dd, _unshift, div_dd, div_dd_moderate, exp_dd, exp_mul,
     exp_mul_moderate, logistic, logistic_d1, logistic_d1_tail, logistic_d2, logistic_mul, mul_exp,
     tail_scale, two_prod_lo, two_sum_lo,
 )
@@ -868,7 +868,7 @@ cdef inline double _sigmoid_plus_g_dsigmoid_dd(_LogisticParts s, double g, doubl
     cdef double gel = fma(g, s.es, -ge) + (g * s.el + gl * s.eh) * s.scale
     cdef double u = s.t + ge
     cdef double ul = two_sum_lo(s.t, ge, u) + s.tl + gel
-    cdef double r = div_dd(q if s.neg else u, ql if s.neg else ul, s.d, s.dl)
+    cdef double r = div_dd_moderate(q if s.neg else u, ql if s.neg else ul, s.d, s.dl)
     return r * (s.scale if s.neg else 1.0)
 
 cdef inline _LogisticParts _swish_parts(double x, double beta) noexcept nogil:
@@ -1558,7 +1558,7 @@ cdef inline double _gelu_tanh_dd_grad2(double x) noexcept nogil:
     # E (A T -+ B) / T^3
     cdef double q = s.eh * u
     cdef double d3 = s.d * s.t
-    cdef double r = div_dd(q, fma(s.eh, u, -q) + s.eh * ul + s.el * u,
+    cdef double r = div_dd_moderate(q, fma(s.eh, u, -q) + s.eh * ul + s.el * u,
                             d3, fma(s.d, s.t, -d3) + s.dl * s.t + s.d * s.tl) * s.scale
     return 0.0 if fabs(x) > 25.0 else r
 
