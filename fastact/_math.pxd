@@ -144,6 +144,9 @@ cdef extern from * nogil:
     #define fa_vsiluf_d1_l(x, xl) (x)
     #define fa_vtanhf(x) (x)
     #define fa_vatanf(x) (x)
+    #define fa_vgeluf(x) (x)
+    #define fa_vgeluf_d1(x) (x)
+    #define fa_vgeluf_d2(x) (x)
     #define fa_vsoftplusf(x, p, ib) (x)
     #define fa_vexpf_mul(x, ch, cl) (x)
     #define fa_vexpm1f_mul(x, ch, cl) (x)
@@ -188,6 +191,9 @@ cdef extern from * nogil:
     float fa_vsiluf_d1_l(float x, float xl)     # silu'(x + xl)
     float fa_vtanhf(float)
     float fa_vatanf(float)
+    float fa_vgeluf(float)                      # gelu, gelu', gelu''
+    float fa_vgeluf_d1(float)
+    float fa_vgeluf_d2(float)
     float fa_vsoftplusf(float x, float p, float ib)   # softplus, p = beta x exact, ib = 1 / beta
     float fa_vexpf_mul(float x, float ch, float cl)    # (ch + cl) exp(x), x <= 0
     float fa_vexpm1f_mul(float x, float ch, float cl)  # (ch + cl) expm1(x), x <= 0

@@ -1005,6 +1005,117 @@ static inline float fa_vsoftplusf(float x, float p, float ib)
     res = p > 40.0f ? x : res;
     return p != p ? p : res;
 }
+/* gelu = x Phi(x), gelu' = Phi(x) + x phi(x), gelu'' = phi(x) (2 - x^2), with
+ * Phi from the Mills ratio R(a) = Phi(-a) / phi(a), a = |x| (Phi(x) = phi R
+ * for x < 0, 1 - phi R for x >= 0), in float arithmetic.
+ * R = 1 / (a + g(a)), g = sqrt(2/pi) - w P(2.5 w - 1), w = a / (4 + a) in
+ * [0, 0.8] (a clamped to 16, beyond which phi(a) R(a) < 2^-190): an error in
+ * g moves R by g / (a + g) of it, which is < 1/2 from a = 0.8 on, and g, a + g
+ * and the reciprocal are carried as float pairs, so that R (pair) is good to
+ * ~2^-29 relative, also where gelu' = -phi (a - R) cancels next to its zero
+ * x = -0.7518 (there w's rounding error alone gave 3.2 ULP).  P: degree 10,
+ * weighted least squares toward minimax with float coefficients and c0 a float
+ * pair (tools/fit_gelu_mills_f32.py); c0 + c1 y is exact and the rest of P,
+ * |y^2 T| < 0.05, is rounded alone.  phi(x) = exp(-x^2/2) / sqrt(2 pi) from the
+ * exact square and exp's parts, its scale 2^k applied last (subnormal results
+ * rounded about once).  Measured on every 37th float of [-16, 16]: fn <= 0.77
+ * ULP where normal (1.0 subnormal), gelu' <= 0.89 ULP (next to its zero, in
+ * the unit of the accuracy tests' window rule), gelu'' <= 0.75; 1.4x, 1.6x
+ * and 3.6x faster than the double path (AVX2, 1 thread). */
+#define FA_GELU_G0H 0.797884583473205566f     /* sqrt(2/pi) = G0H + G0L */
+#define FA_GELU_G0L -2.26703402717021160e-08f
+#define FA_INV_SQRT_2PI_H 0.398942291736602783f   /* 1/sqrt(2 pi) = H + L */
+#define FA_INV_SQRT_2PI_L -1.13351701358510580e-08f
+
+static inline float fa_vgeluf_mills(float a, float *lo)
+{
+    float ac = fa_umin_bitsf(a, 16.0f);                       /* NaN: 16 (discarded) */
+    float d = 4.0f + ac;
+    float dl = ac - (d - 4.0f);                               /* exact: d - 4 is */
+    float rem, u = fa_recipf(d, dl, &rem);
+    float w = ac * u;
+    float wl = fmaf(ac, u, -w) + w * rem;                     /* a / (4 + a) = w + wl */
+    float y = fmaf(w, 2.5f, -1.0f);
+    float y2 = y * y, y4 = y2 * y2;
+    float p23 = fmaf(0.05077036842703819f, y, -0.03415021300315857f);
+    float p45 = fmaf(-0.008581055328249931f, y, -0.004306011367589235f);
+    float p67 = fmaf(0.0013810135424137115f, y, 0.0021073927637189627f);
+    float p89 = fmaf(-0.00016253070498351008f, y, -0.0005412559257820249f);
+    float T = fmaf(fmaf(fmaf(8.147019252646714e-05f, y2, p89), y2, p67), y4, fmaf(p45, y2, p23));
+    float m = -0.31025370955467224f * y, ml = fmaf(-0.31025370955467224f, y, -m);
+    float ch = 1.223483920097351f + m;                        /* Fast2Sum: |m| < c0 */
+    float cl = ((1.223483920097351f - ch) + m) + (ml + 4.5557833061593556e-08f);
+    float tail = fmaf(y2, T, cl);
+    float P = ch + tail, Pl = (ch - P) + tail;                /* Fast2Sum */
+    float p = w * P;
+    float pl = fmaf(w, P, -p) + fmaf(w, Pl, wl * P);
+    float gh = FA_GELU_G0H - p;                               /* Fast2Sum: 0 <= p < G0 */
+    float gl = ((FA_GELU_G0H - gh) - p) + (FA_GELU_G0L - pl);
+    float s = ac + gh;
+    float sl = fa_two_sumf_lo(ac, gh, s) + gl;
+    float rr, r = fa_recipf(s, sl, &rr);
+    *lo = r * rr;
+    return r;
+}
+
+/* phi(x) = (hi + *lo) *s1 *s2 (the scale applied last by the caller) */
+static inline float fa_vgeluf_phi(float x, float *lo, float *s1, float *s2)
+{
+    float q = x * x, ql = fmaf(x, x, -q);
+    float el, h = fa_vexpf_parts(-0.5f * q, &el, s1, s2);    /* |x| > 15.5: scale 0 */
+    el = fmaf(h, -0.5f * ql, el);                             /* e^(e + l) = e^e (1 + l) */
+    float ph = h * FA_INV_SQRT_2PI_H;
+    *lo = fmaf(h, FA_INV_SQRT_2PI_H, -ph) + fmaf(h, FA_INV_SQRT_2PI_L, el * FA_INV_SQRT_2PI_H);
+    return ph;
+}
+
+/* gelu: -a phi R (x < 0) or x - a phi R (x >= 0, a Fast2Sum: a phi R <= x / 2) */
+static inline float fa_vgeluf(float x)
+{
+    float a = fabsf(x);
+    float rl, r = fa_vgeluf_mills(a, &rl);
+    float fl, s1, s2, f = fa_vgeluf_phi(x, &fl, &s1, &s2);
+    float m = a * r, ml = fmaf(a, r, -m) + a * rl;            /* a R */
+    float z = m * f, zl = fmaf(m, f, -z) + fmaf(m, fl, ml * f);
+    float neg = -((z + zl) * s1) * s2;
+    float ph = (z * s1) * s2, pl = (zl * s1) * s2;
+    float sh = x - ph;
+    float pos = sh + (((x - sh) - ph) - pl);
+    float res = x < 0.0f ? neg : pos;
+    res = x > 40.0f || x == 0.0f ? x : res;                  /* gelu(-0) = -0 */
+    res = x < -40.0f ? -0.0f : res;                           /* x phi R < 0 underflows; -inf */
+    return x != x ? x : res;
+}
+
+/* gelu' = -phi (a - R) (x < 0) or 1 + phi (a - R) (x >= 0); a - R exact by 2Sum */
+static inline float fa_vgeluf_d1(float x)
+{
+    float a = fabsf(x);
+    float rl, r = fa_vgeluf_mills(a, &rl);
+    float fl, s1, s2, f = fa_vgeluf_phi(x, &fl, &s1, &s2);
+    float dh = a - r, dl = fa_two_sumf_lo(a, -r, dh) - rl;
+    float z = dh * f, zl = fmaf(dh, f, -z) + fmaf(dh, fl, dl * f);
+    float neg = -((z + zl) * s1) * s2;
+    float ph = (z * s1) * s2, pl = (zl * s1) * s2;
+    float sh = 1.0f + ph;
+    float pos = sh + (fa_two_sumf_lo(1.0f, ph, sh) + pl);
+    float res = x < 0.0f ? neg : pos;
+    res = x > 40.0f ? 1.0f : res;
+    res = x < -40.0f ? -0.0f : res;                           /* -x phi < 0 underflows */
+    return x != x ? x : res;
+}
+
+/* gelu'' = phi(x) (2 - x^2), 2 - x^2 as an exact pair (zeros at +-sqrt 2) */
+static inline float fa_vgeluf_d2(float x)
+{
+    float fl, s1, s2, f = fa_vgeluf_phi(x, &fl, &s1, &s2);
+    float q = x * x, ql = fmaf(x, x, -q);
+    float th = 2.0f - q, tl = fa_two_sumf_lo(2.0f, -q, th) - ql;
+    float z = th * f, zl = fmaf(th, f, -z) + fmaf(th, fl, tl * f);
+    float res = ((z + zl) * s1) * s2;
+    res = fabsf(x) > 40.0f ? -0.0f : res;                     /* < 0 and underflows */
+    return x != x ? x : res;
+}
 #else
 #define FASTACT_F32_NATIVE 0
 #endif

@@ -36,7 +36,7 @@ from fastact._math cimport (
     fa_log1p as log1p, fa_log1p_hl as log1p_hl, fa_tanh as tanh,
     fa_recipf, fa_two_sumf_lo, fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_d2,
     fa_vsigmoidf_mul, fa_vsigmoidf_mul_l, fa_vsiluf_d1, fa_vsiluf_d1_l,
-    fa_vatanf, fa_vsoftplusf, fa_vtanhf, fmaf,
+    fa_vatanf, fa_vgeluf, fa_vgeluf_d1, fa_vgeluf_d2, fa_vsoftplusf, fa_vtanhf, fmaf,
 )
 
 cdef extern from "<math.h>" nogil:
@@ -1397,7 +1397,9 @@ cdef inline double _gelu_dd_grad2(double x) noexcept nogil:
     r = -0.0 if fabs(x) > 40.0 else r       # (2 - x^2) phi(x) < 0 underflows
     return x if x != x else r
 
-# The float32 path: plain double, with phi(x) from the exact -x^2/2 and, for
+# The float32 path where the module has no FMA (the x86-64 baseline; with FMA,
+# _vecmath.h's fa_vgeluf* in float arithmetic): plain double, with phi(x) from
+# the exact -x^2/2 and, for
 # Phi, the Mills ratio R(a) = Phi(-a) / phi(a), a = |x| (one exp, no erfc):
 #   gelu = x - a phi R (x >= 0) or -a phi R;  gelu' = 1 + D or -D, D = phi (a - R).
 # Every rounding error is relative to the product, except R's in a - R, which
@@ -1447,6 +1449,8 @@ cdef inline double gelu_fn(double x) noexcept nogil:
     cdef double r
     if have_ext() & (fabs(x) <= 40.0):
         return _gelu_ext(x, 0)
+    if FASTACT_F32_NATIVE:
+        return fa_vgeluf(<float> x)               # float arithmetic: _vecmath.h
     if not FASTACT_FLOAT32:
         return _gelu_dd_fn(x)
     cdef double a = fabs(x)                  # straight-line with selects
@@ -1459,6 +1463,8 @@ cdef inline double gelu_grad(double x) noexcept nogil:
     cdef double r
     if have_ext() & (fabs(x) <= 40.0):
         return _gelu_ext(x, 1)
+    if FASTACT_F32_NATIVE:
+        return fa_vgeluf_d1(<float> x)
     if not FASTACT_FLOAT32:
         return _gelu_dd_grad(x)
     cdef double a = fabs(x)
@@ -1471,6 +1477,8 @@ cdef inline double gelu_grad2(double x) noexcept nogil:
     cdef double s
     if have_ext() & (fabs(x) <= 40.0):
         return _gelu_ext(x, 2)
+    if FASTACT_F32_NATIVE:
+        return fa_vgeluf_d2(<float> x)
     if not FASTACT_FLOAT32:
         return _gelu_dd_grad2(x)
     if fabs(x) > 40.0:

@@ -451,17 +451,29 @@ def test_float64_exp_scaling_ends(fa):
 
 
 def test_gelu_float32_mills_seams(fa):
-    """float32 gelu takes Phi from the Mills ratio R(a) = Phi(-a) / phi(a), a
-    polynomial in t = 4 / (4 + a) with a clamped to 16: both sides of 16, the
-    limits' switch at 40, the zero of gelu' (-0.7518, where a - R cancels) and
-    random points across [-20, 20] meet the bounds."""
+    """float32 gelu takes Phi from the Mills ratio R(a) = Phi(-a) / phi(a), a =
+    |x| clamped to 16: in float arithmetic where the module has FMA (_vecmath.h,
+    R = 1 / (a + g(a)) with g a polynomial in w = a / (4 + a), phi's scale 0
+    from |x| = 15.5 on), in double without it (a polynomial in t = 4 / (4 + a)).
+    Held to 1 ULP, tighter than the float32 bound (measured <= 0.77 where the
+    result is normal, 1.0 where subnormal): both sides of the clamp, of phi's
+    underflow, of the start of subnormal results (x = -13.2), of the limits'
+    switch at 40, at 0 (gelu(-0) = -0), next to the zero of gelu' (-0.7518,
+    where a - R cancels: the window rule's unit) and those of gelu'' (+-sqrt 2),
+    and random points across [-20, 20] and [-2, 2]."""
     dt = np.float32
     xs = []
-    for v in (16.0, -16.0, 14.5, -14.5, 40.0, -40.0, -0.7517915942845352, 0.0):
+    for v in (16.0, -16.0, 15.49, -15.49, 14.5, -14.5, -13.2, 40.0, -40.0,
+              -0.7517915942845352, -0.7, -0.8, math.sqrt(2), -math.sqrt(2), 0.0, 2.0 ** -125,
+              -2.0 ** -125):
         xs += [float(y) for y in R._neighbours(v, dt, 6)]
-    xs += np.random.default_rng(8).uniform(-20.0, 20.0, 400).astype(dt).tolist()
+    rng = np.random.default_rng(8)
+    xs += rng.uniform(-20.0, 20.0, 1000).astype(dt).tolist()
+    xs += rng.uniform(-2.0, 2.0, 500).astype(dt).tolist()
     for op in R.OPS:
-        _check(fa, C["gelu"], op, "float32", xs)
+        _check(fa, C["gelu"], op, "float32", xs, bound=1.0)
+    y = fa.gelu(np.array([-0.0, 0.0], dtype=dt))
+    assert np.signbit(y[0]) and not np.signbit(y[1])
 
 
 def test_float32_float_arithmetic_seams(fa):
