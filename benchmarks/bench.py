@@ -127,6 +127,23 @@ def verify(peer, label, op, mode, tiny, ref, dtype):
     return None
 
 
+def pruning_rule(times, prune):
+    """The pruning rule, from {(peer, mode): seconds} of the peers timed (not
+    fastact, not the references).  Returns too_slow(peer, mode): the peer's
+    best mode is slower than prune x the fastest peer of that mode (in place and
+    out= are the same work: one noisy sample of one mode does not drop a mode
+    whose twin is the fastest), and the set of peers timed at all."""
+    best, own = {}, {}
+    for (peer, mode), t in times.items():
+        best[mode] = min(best.get(mode, np.inf), t)
+        own[peer] = min(own.get(peer, np.inf), t)
+
+    def too_slow(peer, mode):
+        return peer in own and own[peer] > prune * best.get(mode, np.inf)
+
+    return too_slow, set(own)
+
+
 def run_rounds(contenders, rounds, bufs, prune, overhead, settle=0.0, warm=False,
                budget=None):
     """contenders: list of dicts with 'call', 'inplace', 'peer', 'mode', 'ref'.
@@ -167,18 +184,13 @@ def run_rounds(contenders, rounds, bufs, prune, overhead, settle=0.0, warm=False
             t1 = pc()
             samples[i].append(max(t1 - t0 - overhead, 1.0))
         if r == 0 and prune and bufs.n >= 100_000 and rounds > 1:
-            # (a peer judged by its best mode: one noisy first sample does not
-            # drop a mode whose twin is the fastest)
-            best, own = {}, {}
-            for i in live:
-                c = contenders[i]
-                if c["peer"] != "fastact" and not c["ref"]:
-                    best[c["mode"]] = min(best.get(c["mode"], np.inf), samples[i][0])
-                    own[c["peer"]] = min(own.get(c["peer"], np.inf), samples[i][0])
+            too_slow, _ = pruning_rule(
+                {(contenders[i]["peer"], contenders[i]["mode"]): samples[i][0] for i in live
+                 if contenders[i]["peer"] != "fastact" and not contenders[i]["ref"]}, prune)
             live = [i for i in live
                     if contenders[i]["peer"] == "fastact" or contenders[i]["ref"]
                     or contenders[i].get("keep")
-                    or own[contenders[i]["peer"]] <= prune * best[contenders[i]["mode"]]]
+                    or not too_slow(contenders[i]["peer"], contenders[i]["mode"])]
         if budget is not None:
             now = time.perf_counter()
             # the next round costs about what the live contenders took in this one
@@ -342,19 +354,15 @@ def worker(args):
                     skipped = []
                     pr = prev.get((dt_name, case.label, op))
                     if pr is not None and args.prune:
-                        best, own = {}, {}
-                        for k, t in pr["times"].items():
-                            peer, m = k.split("|")
-                            if peer != "fastact":
-                                best[m] = min(best.get(m, np.inf), t)
-                                own[peer] = min(own.get(peer, np.inf), t)
+                        too_slow, timed = pruning_rule(
+                            {tuple(k.split("|")): t for k, t in pr["times"].items()
+                             if not k.startswith("fastact|")}, args.prune)
                         keep = []
                         for c in contenders:
                             k = f"{c['peer']}|{c['mode']}"
-                            t = own.get(c["peer"])
                             if c["peer"] != "fastact" and not c["keep"] and (
-                                    (k in pr["skipped"] and t is None) or
-                                    (t is not None and t > args.prune * best.get(c["mode"], np.inf))):
+                                    (k in pr["skipped"] and c["peer"] not in timed) or
+                                    too_slow(c["peer"], c["mode"])):
                                 skipped.append(k)
                             else:
                                 keep.append(c)

@@ -140,6 +140,7 @@ cdef extern from * nogil:
     #define fa_vsigmoidf_mul_l(p, pl, f) (p)
     #define fa_vsigmoidf_d1(p, f) (p)
     #define fa_vsigmoidf_d2(p, f) (p)
+    #define fa_vsiluf(x) (x)
     #define fa_vsiluf_d1(x) (x)
     #define fa_vsiluf_d1_l(x, xl) (x)
     #define fa_vtanhf(x) (x)
@@ -147,6 +148,8 @@ cdef extern from * nogil:
     #define fa_vgeluf(x) (x)
     #define fa_vgeluf_d1(x) (x)
     #define fa_vgeluf_d2(x) (x)
+    #define fa_vgelu_tanhf(x) (x)
+    #define fa_vgelu_tanhf_d1(x) (x)
     #define fa_vsoftplusf(x, p, ib) (x)
     #define fa_vexpf_mul(x, ch, cl) (x)
     #define fa_vexpm1f_mul(x, ch, cl) (x)
@@ -187,6 +190,7 @@ cdef extern from * nogil:
     float fa_vsigmoidf_mul_l(float p, float pl, float f)    # f sigmoid(p + pl)
     float fa_vsigmoidf_d1(float p, float f)     # f sigmoid'(p)
     float fa_vsigmoidf_d2(float p, float f)     # f sigmoid''(p), f = 1 or 8
+    float fa_vsiluf(float x)                    # silu(x)
     float fa_vsiluf_d1(float x)                 # silu'(x)
     float fa_vsiluf_d1_l(float x, float xl)     # silu'(x + xl)
     float fa_vtanhf(float)
@@ -194,6 +198,8 @@ cdef extern from * nogil:
     float fa_vgeluf(float)                      # gelu, gelu', gelu''
     float fa_vgeluf_d1(float)
     float fa_vgeluf_d2(float)
+    float fa_vgelu_tanhf(float)                 # gelu (tanh approximation), its derivative
+    float fa_vgelu_tanhf_d1(float)
     float fa_vsoftplusf(float x, float p, float ib)   # softplus, p = beta x exact, ib = 1 / beta
     float fa_vexpf_mul(float x, float ch, float cl)    # (ch + cl) exp(x), x <= 0
     float fa_vexpm1f_mul(float x, float ch, float cl)  # (ch + cl) expm1(x), x <= 0
@@ -209,6 +215,18 @@ cdef inline double two_prod_lo(double a, double b, double hi) noexcept nogil:
     return 0.0
 
 
+cdef inline double _div_correct(double q, bint c, double ah, double al, double bh,
+                                double bl, double u) noexcept nogil:
+    """q + (ah + al - q (bh + bl)) * u: a quotient q of (ah + al) / (bh + bl)
+    corrected by its remainder (exact from one fma but for the low parts'
+    products), with u = 1 / bh or its rounding; q itself if it is inf or NaN (no
+    remainder to correct).  c: 1 to divide the remainder by bh, 0 to multiply it
+    by u (a constant: the branch folds away)."""
+    cdef double r = fa_fma(-q, bh, ah) + al - q * bl
+    cdef double cq = q + (r / bh if c else r * u)
+    return cq if fabs(q) <= DBL_MAX else q
+
+
 cdef inline double div_dd(double ah, double al, double bh, double bl) noexcept nogil:
     """(ah + al) / (bh + bl) with one rounding error, for |al| << |ah|, |bl| << |bh|.
 
@@ -219,9 +237,7 @@ cdef inline double div_dd(double ah, double al, double bh, double bl) noexcept n
     cdef double q = ah / bh
     if FASTACT_FLOAT32:
         return q
-    cdef double r = fa_fma(-q, bh, ah) + al - q * bl
-    cdef double c = q + r / bh
-    return c if fabs(q) <= DBL_MAX else q   # inf or NaN: no remainder to correct
+    return _div_correct(q, 1, ah, al, bh, bl, 0.0)
 
 
 cdef inline double div_dd_moderate(double ah, double al, double bh, double bl) noexcept nogil:
@@ -236,10 +252,7 @@ cdef inline double div_dd_moderate(double ah, double al, double bh, double bl) n
     if FASTACT_FLOAT32:
         return ah / bh
     cdef double u = 1.0 / bh
-    cdef double q = ah * u
-    cdef double r = fa_fma(-q, bh, ah) + al - q * bl
-    cdef double c = q + r * u
-    return c if fabs(q) <= DBL_MAX else q   # inf or NaN: no remainder to correct
+    return _div_correct(ah * u, 0, ah, al, bh, bl, u)
 
 
 cdef inline double mul_exp(double e, double h, double l, double f) noexcept nogil:

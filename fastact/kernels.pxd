@@ -35,8 +35,8 @@ from fastact._math cimport (
     fa_expm1 as expm1, fa_fma as fma,
     fa_log1p as log1p, fa_log1p_hl as log1p_hl, fa_tanh as tanh,
     fa_recipf, fa_two_sumf_lo, fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_d2,
-    fa_vsigmoidf_mul, fa_vsigmoidf_mul_l, fa_vsiluf_d1, fa_vsiluf_d1_l,
-    fa_vatanf, fa_vgeluf, fa_vgeluf_d1, fa_vgeluf_d2, fa_vsoftplusf, fa_vtanhf, fmaf,
+    fa_vsigmoidf_mul, fa_vsigmoidf_mul_l, fa_vsiluf, fa_vsiluf_d1, fa_vsiluf_d1_l,
+    fa_vatanf, fa_vgelu_tanhf, fa_vgelu_tanhf_d1, fa_vgeluf, fa_vgeluf_d1, fa_vgeluf_d2, fa_vsoftplusf, fa_vtanhf, fmaf,
 )
 
 cdef extern from "<math.h>" nogil:
@@ -1009,7 +1009,7 @@ cdef inline double _swish_fn_f64(double x, double beta) noexcept nogil:
 cdef inline double silu_fn(double x) noexcept nogil:
     cdef double r, xc
     if FASTACT_F32_NATIVE:
-        return fa_vsigmoidf_mul(<float> x, <float> x)
+        return fa_vsiluf(<float> x)
     if not (FASTACT_FLOAT32 or FASTACT_EXACT_TAILS):
         # x sigmoid(x); x = +-inf enters as +-DBL_MAX (inf * 0 otherwise), and
         # gives the limits inf and -0.  p = x, as in silu_grad: the fused loop
@@ -1574,6 +1574,8 @@ cdef inline double _gelu_tanh_dd_grad2(double x) noexcept nogil:
 cdef inline double gelu_tanh_fn(double x) noexcept nogil:
     if have_ext() & (fabs(x) <= 25.0):
         return _gelu_tanh_ext(x, 0)
+    if FASTACT_F32_NATIVE:
+        return fa_vgelu_tanhf(<float> x)     # float arithmetic: _vecmath.h
     if not FASTACT_FLOAT32:
         return _gelu_tanh_dd_fn(x)
     # Straight-line with selects (vectorizes).
@@ -1587,6 +1589,8 @@ cdef inline double gelu_tanh_grad(double x) noexcept nogil:
     # sigmoid(v) + x sigmoid'(v) v',  v' = sqrt(8/pi) (1 + 3 c x^2)
     if have_ext() & (fabs(x) <= 25.0):
         return _gelu_tanh_ext(x, 1)
+    if FASTACT_F32_NATIVE:
+        return fa_vgelu_tanhf_d1(<float> x)
     if not FASTACT_FLOAT32:
         return _gelu_tanh_dd_grad(x)
     # Straight-line: both signs computed, one selected (vectorizes).

@@ -72,19 +72,20 @@ def _cases():
 # (mp_reference.unit: the ulp of the largest |value| within +-0.05), not in
 # that of the vanishing value: gelu' = -phi(x) (|x| - R(|x|)) next to x =
 # -0.7518 carries the Mills ratio R to ~2^-29 relative, where the double path
-# of the reference loop carries it to 6e-13.  Each entry: the mp_reference
+# of the reference loop carries it to 6e-13; gelu-tanh' = E U (1 + m U) next
+# to x = -0.7522 carries E to ~2^-30.  Each entry: the mp_reference
 # configuration, whose roots that rule uses.
-WINDOW_RULE = {"gelu_grad": "gelu"}
+WINDOW_RULE = {"gelu_grad": "gelu", "gelu_tanh_grad": "gelu(approximate=tanh)"}
 
 
-def _window_unit(name, p0, p1, x):
+def _window_unit(name, op, p0, p1, x):
     """The window rule's unit at x where it applies (0 elsewhere), from the
     reference loop's values over each window (41 points, as mp_reference)."""
     unit = np.zeros(x.shape)
     if name not in WINDOW_RULE:
         return unit
     cfg = R.CONFIG_BY_ID[WINDOW_RULE[name]]
-    roots = [float(r) for r in R.nonrepresentable_roots(cfg, name.split("_", 1)[1], "float32")]
+    roots = [float(r) for r in R.nonrepresentable_roots(cfg, op, "float32")]
     assert roots, name
     for i in np.flatnonzero(np.any(np.abs(x[:, None] - np.array(roots)) <= R.WINDOW, axis=1)):
         xs = (x[i] + np.linspace(-float(R.WINDOW), float(R.WINDOW), R.WINDOW_POINTS)).astype(np.float32)
@@ -112,7 +113,7 @@ def test_level_matches_reference(level, kernel, op, p0, p1):
     with np.errstate(over="ignore"):        # spacing(float32 max) is inf in float32
         ulp = np.spacing(np.abs(ref[fin]).astype(np.float64).astype(np.float32))
     ulp = np.where(np.isinf(ulp), 2.0**104, ulp).astype(np.float64)
-    ulp = np.maximum(ulp, _window_unit(name, p0, p1, GRID[fin]))
+    ulp = np.maximum(ulp, _window_unit(name, op, p0, p1, GRID[fin]))
     err = np.abs(g - r) / ulp
     worst = int(np.argmax(err)) if err.size else 0
     assert err.size == 0 or err[worst] <= 1.0, (
