@@ -1029,8 +1029,18 @@ static inline float fa_vsoftplusf(float x, float p, float ib)
  * exact square and exp's parts, its scale 2^k applied last (subnormal results
  * rounded about once).  Measured on every 37th float of [-16, 16]: fn <= 0.77
  * ULP where normal (1.0 subnormal), gelu' <= 0.89 ULP (next to its zero, in
- * the unit of the accuracy tests' window rule), gelu'' <= 0.75; 0.69x, 0.80x
- * and 0.48x the time of the double path (AVX2, 1 thread, N(0, 3^2)). */
+ * the unit of the accuracy tests' window rule), gelu'' <= 0.75; 0.74x, 0.81x
+ * and 0.52x the time of the double path (AVX2, 1 thread, N(0, 3^2); the tiny
+ * clamp above costs 3-6% of it). */
+/* |x| held >= 2^-27 (NaN stays NaN) for the gelu kernels' arithmetic: below,
+ * x^2 and the products of a tiny |x| were subnormal or underflowed (AVX2 loops
+ * over |x| in [1e-30, 1e-20] ran 2.3x as long), and the results round to
+ * their limits there: gelu x / 2 (x Phi(x) = x (1/2 + 0.4 x), within 0.25
+ * ULP), gelu' 1/2, gelu'' sqrt(2/pi); gelu-tanh and its derivative alike
+ * (sqrt(8/pi) / 4 = 0.4). */
+#define FA_GELU_TINY 7.450580596923828125e-09f  /* 2^-27 */
+static inline float fa_gelu_abs_floorf(float x) { return fa_umax_bitsf(fabsf(x), FA_GELU_TINY); }
+
 #define FA_GELU_G0H 0.797884583473205566f     /* sqrt(2/pi) = G0H + G0L */
 #define FA_GELU_G0L -2.26703402717021160e-08f
 #define FA_INV_SQRT_2PI_H 0.398942291736602783f   /* 1/sqrt(2 pi) = H + L */
@@ -1081,17 +1091,18 @@ static inline float fa_vgeluf_phi(float x, float *lo, float *s1, float *s2)
 /* gelu: -a phi R (x < 0) or x - a phi R (x >= 0, a Fast2Sum: a phi R <= x / 2) */
 static inline float fa_vgeluf(float x)
 {
-    float a = fabsf(x);
+    float a = fa_gelu_abs_floorf(x);
     float rl, r = fa_vgeluf_mills(a, &rl);
-    float fl, s1, s2, f = fa_vgeluf_phi(x, &fl, &s1, &s2);
+    float fl, s1, s2, f = fa_vgeluf_phi(a, &fl, &s1, &s2);
     float m = a * r, ml = fmaf(a, r, -m) + a * rl;            /* a R */
     float z = m * f, zl = fmaf(m, f, -z) + fmaf(m, fl, ml * f);
     float neg = -((z + zl) * s1) * s2;
     float ph = (z * s1) * s2, pl = (zl * s1) * s2;
-    float sh = x - ph;
-    float pos = sh + (((x - sh) - ph) - pl);
+    float sh = a - ph;                                        /* pos: x = a */
+    float pos = sh + (((a - sh) - ph) - pl);
     float res = x < 0.0f ? neg : pos;
-    res = x > 40.0f || x == 0.0f ? x : res;                  /* gelu(-0) = -0 */
+    res = fabsf(x) < FA_GELU_TINY ? 0.5f * x : res;          /* gelu(-0) = -0 */
+    res = x > 40.0f ? x : res;
     res = x < -40.0f ? -0.0f : res;                           /* x phi R < 0 underflows; -inf */
     return x != x ? x : res;
 }
@@ -1099,9 +1110,9 @@ static inline float fa_vgeluf(float x)
 /* gelu' = -phi (a - R) (x < 0) or 1 + phi (a - R) (x >= 0); a - R exact by 2Sum */
 static inline float fa_vgeluf_d1(float x)
 {
-    float a = fabsf(x);
+    float a = fa_gelu_abs_floorf(x);
     float rl, r = fa_vgeluf_mills(a, &rl);
-    float fl, s1, s2, f = fa_vgeluf_phi(x, &fl, &s1, &s2);
+    float fl, s1, s2, f = fa_vgeluf_phi(a, &fl, &s1, &s2);
     float dh = a - r, dl = fa_two_sumf_lo(a, -r, dh) - rl;
     float z = dh * f, zl = fmaf(dh, f, -z) + fmaf(dh, fl, dl * f);
     float neg = -((z + zl) * s1) * s2;
@@ -1109,6 +1120,7 @@ static inline float fa_vgeluf_d1(float x)
     float sh = 1.0f + ph;
     float pos = sh + (fa_two_sumf_lo(1.0f, ph, sh) + pl);
     float res = x < 0.0f ? neg : pos;
+    res = fabsf(x) < FA_GELU_TINY ? 0.5f : res;
     res = x > 40.0f ? 1.0f : res;
     res = x < -40.0f ? -0.0f : res;                           /* -x phi < 0 underflows */
     return x != x ? x : res;
@@ -1117,14 +1129,17 @@ static inline float fa_vgeluf_d1(float x)
 /* gelu'' = phi(x) (2 - x^2), 2 - x^2 as an exact pair (zeros at +-sqrt 2) */
 static inline float fa_vgeluf_d2(float x)
 {
-    float fl, s1, s2, f = fa_vgeluf_phi(x, &fl, &s1, &s2);
-    float q = x * x, ql = fmaf(x, x, -q);
+    float a = fa_gelu_abs_floorf(x);
+    float fl, s1, s2, f = fa_vgeluf_phi(a, &fl, &s1, &s2);
+    float q = a * a, ql = fmaf(a, a, -q);
     float th = 2.0f - q, tl = fa_two_sumf_lo(2.0f, -q, th) - ql;
     float z = th * f, zl = fmaf(th, f, -z) + fmaf(th, fl, tl * f);
     float res = ((z + zl) * s1) * s2;
+    res = fabsf(x) < FA_GELU_TINY ? FA_GELU_G0H : res;       /* 2 phi(0) = sqrt(2/pi) */
     res = fabsf(x) > 40.0f ? -0.0f : res;                     /* < 0 and underflows */
     return x != x ? x : res;
 }
+
 /* gelu, tanh approximation: x sigmoid(v), v = sqrt(8/pi) x (1 + c x^2), c =
  * 0.044715 (x (1 + tanh(v / 2)) / 2), in float arithmetic.  v as a float pair
  * (*vl to ~2^-44 relative): its rounding error is amplified by |v| in
@@ -1148,16 +1163,20 @@ static inline float fa_vgelu_tanhf_v(float x, float s, float sl, float *vl)
 
 static inline float fa_vgelu_tanhf(float x)
 {
-    float s = x * x, vl, v = fa_vgelu_tanhf_v(x, s, fmaf(x, x, -s), &vl);
-    /* fa_vsigmoidf_mul_l(v, vl, x) with only the limits' selects on x below
-     * (0.72-0.74x the time of the old double path; with that function's own
-     * selects as well, 0.87-0.92x) */
+    /* from a = |x| (v(a) >= 0: sigmoid(v(x)) = U or E U by x's sign), with
+     * fa_vsigmoidf_mul_l's formulas but only the limits' selects on x below:
+     * 0.81x the time of the double path (0.72-0.74x before the tiny clamp,
+     * 2.6x faster over |x| in [1e-30, 1e-20]; through fa_vsigmoidf_mul_l, with
+     * its own limits' selects as well, 0.87-0.92x) */
+    float a = fa_gelu_abs_floorf(x);
+    float s = a * a, vl, v = fa_vgelu_tanhf_v(a, s, fmaf(a, a, -s), &vl);
     float h, lo, s1, s2, rem, u = fa_vlogisticf_parts(v, vl, 1, &h, &lo, &s1, &s2, &rem);
-    float pos = fmaf(x, u, (x * u) * rem);                    /* x / (1 + E) */
-    float xh = x * h, xhl = fmaf(x, h, -xh);                  /* x E = (xh + xhl + x lo) S */
-    float neg = fmaf(xh, u, u * ((xhl + x * lo) + xh * rem));
-    neg = (neg * s1) * s2;
-    float r = v < 0.0f ? neg : pos;
+    float pos = fmaf(a, u, (a * u) * rem);                    /* a / (1 + E) */
+    float ah = a * h, ahl = fmaf(a, h, -ah);                  /* a E = (ah + ahl + a lo) S */
+    float neg = fmaf(ah, u, u * ((ahl + a * lo) + ah * rem));
+    neg = -((neg * s1) * s2);
+    float r = x < 0.0f ? neg : pos;
+    r = fabsf(x) < FA_GELU_TINY ? 0.5f * x : r;              /* -0 too */
     r = x > 25.0f ? x : r;                                    /* sigmoid(v) = 1; inf */
     r = x < -25.0f ? -0.0f : r;                               /* x e^v < 2^-1600 */
     return x != x ? x : r;
@@ -1168,10 +1187,11 @@ static inline float fa_vgelu_tanhf(float x)
  * rem): v >= 0: U (1 + m E U), no cancellation; v < 0: E U (1 + m U), where 1 +
  * m U cancels next to the zero x = -0.7522: m U and 1 + m U as exact pairs (the
  * errors of E and v reach it only through U, times E U).  <= 0.69 ULP measured
- * (every 37th float of [-26, 26]; 0.76 subnormal), at 0.69-0.81x the time of
+ * (every 37th float of [-26, 26]; 0.76 subnormal), at 0.71-0.79x the time of
  * the double path. */
-static inline float fa_vgelu_tanhf_d1(float x)
+static inline float fa_vgelu_tanhf_d1(float x_in)
 {
+    float x = copysignf(fa_gelu_abs_floorf(x_in), x_in);
     float s = x * x, sl = fmaf(x, x, -s);
     float vl, v = fa_vgelu_tanhf_v(x, s, sl, &vl);
     float d = FA_GT_C3H * s, dl = fmaf(FA_GT_C3H, s, -d) + fmaf(FA_GT_C3H, sl, FA_GT_C3L * s);
@@ -1191,6 +1211,7 @@ static inline float fa_vgelu_tanhf_d1(float x)
     float neg = fmaf(hu, qh, hu * ql + hul * qh);
     neg = (neg * s1) * s2;
     float r = v < 0.0f ? neg : pos;
+    r = fabsf(x_in) < FA_GELU_TINY ? 0.5f : r;
     r = x > 25.0f ? 1.0f : r;
     r = x < -25.0f ? 0.0f : r;                                /* underflows (the double path's 0) */
     return x != x ? x : r;

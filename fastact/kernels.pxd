@@ -1399,8 +1399,8 @@ cdef inline double _gelu_dd_grad2(double x) noexcept nogil:
 
 # The float32 path where the module has no FMA (the x86-64 baseline; with FMA,
 # _vecmath.h's fa_vgeluf* in float arithmetic): plain double, with phi(x) from
-# the exact -x^2/2 and, for
-# Phi, the Mills ratio R(a) = Phi(-a) / phi(a), a = |x| (one exp, no erfc):
+# the exact -x^2/2 and, for Phi, the Mills ratio R(a) = Phi(-a) / phi(a),
+# a = |x| (one exp, no erfc):
 #   gelu = x - a phi R (x >= 0) or -a phi R;  gelu' = 1 + D or -D, D = phi (a - R).
 # Every rounding error is relative to the product, except R's in a - R, which
 # cancels ~1000-fold next to gelu's zero x = -0.7518; R is good to 6e-13.
