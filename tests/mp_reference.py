@@ -785,6 +785,37 @@ def unit(cfg, op, dtype, xf, t):
     return fast_ulp(t, dtype)
 
 
+# float32 ops whose float-arithmetic loops are accurate next to a zero that is
+# not a float32 number in the unit of the window rule above (the ulp of the
+# largest |value| within +-WINDOW), not in that of the vanishing value: gelu' =
+# -phi(x) (|x| - R(|x|)) next to x = -0.7518 carries the Mills ratio R to
+# ~2^-29 relative; gelu-tanh' = E U (1 + m U) next to x = -0.7522 carries E to
+# ~2^-30.  test_simd and test_fused, which compare float32 loops with each other
+# or with float64 products value by value, apply the rule to these (config id,
+# op) pairs only: a new kernel that cancels next to a zero is added here.
+FLOAT32_WINDOW_RULE = {("gelu", "grad"), ("gelu(approximate=tanh)", "grad")}
+
+
+def float32_window_unit(config_id, op, x, values_over):
+    """The window rule's float32 unit at each point of array ``x`` (0 where it
+    does not apply): the ulp of the largest |value| over the WINDOW_POINTS
+    points within +-WINDOW of x, ``values_over(xs)`` giving the values at a
+    float64 array ``xs``.  0 everywhere unless (config_id, op) is in
+    FLOAT32_WINDOW_RULE."""
+    unit = np.zeros(np.shape(x))
+    if (config_id, op) not in FLOAT32_WINDOW_RULE:
+        return unit
+    roots = np.array([float(r) for r in
+                      nonrepresentable_roots(CONFIG_BY_ID[config_id], op, "float32")])
+    assert roots.size, (config_id, op)
+    w = float(WINDOW)
+    x = np.asarray(x, dtype=np.float64)
+    for i in np.flatnonzero(np.any(np.abs(x[:, None] - roots) <= w, axis=1)):
+        vals = np.asarray(values_over(x[i] + np.linspace(-w, w, WINDOW_POINTS)))
+        unit[i] = max(float(np.spacing(np.float32(np.abs(vals).max()))), 2.0**-149)
+    return unit
+
+
 def ulp_error(computed, t, u, dtype):
     """Error of float ``computed`` vs true mpf ``t`` in units ``u``.
 

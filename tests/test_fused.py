@@ -41,28 +41,14 @@ def _ulp32(v):
     return np.maximum(u, 2.0**-149)
 
 
-# Activations whose float32 grad is accurate next to a zero that is not a
-# float32 number in the unit of the accuracy tests' window rule (the ulp of the
-# largest |grad| within +-0.05: mp_reference.unit), not in that of the
-# vanishing value: the float-arithmetic gelu' (-phi (|x| - R) cancels next to
-# x = -0.7518) and gelu-tanh' (sigmoid(v) (1 + m U) next to x = -0.7522).
-# There backward is allowed |grad_output| times that unit more.  Values: the
-# mp_reference configuration whose roots that rule uses.
-WINDOW_RULE = {"gelu-exact": "gelu", "gelu": "gelu(approximate=tanh)"}
+# The mp_reference configuration of each name that R.FLOAT32_WINDOW_RULE names
+# (with PARAMS' arguments): there backward is allowed |grad_output| times the
+# window rule's unit more.
+CONFIG_ID = {"gelu-exact": "gelu", "gelu": "gelu(approximate=tanh)"}
 
 
 def _grad_window_unit(name, f, args, x):
-    unit = np.zeros(x.shape)
-    if name not in WINDOW_RULE:
-        return unit
-    cfg = R.CONFIG_BY_ID[WINDOW_RULE[name]]
-    roots = np.array([float(r) for r in R.nonrepresentable_roots(cfg, "grad", "float32")])
-    assert roots.size, name
-    w = float(R.WINDOW)
-    for i in np.flatnonzero(np.any(np.abs(x[:, None] - roots) <= w, axis=1)):
-        xs = float(x[i]) + np.linspace(-w, w, R.WINDOW_POINTS)
-        unit[i] = _ulp32(np.abs(f.grad(xs, *args)).max())
-    return unit
+    return R.float32_window_unit(CONFIG_ID.get(name), "grad", x, lambda xs: f.grad(xs, *args))
 
 
 @pytest.mark.parametrize("name", NAMES)

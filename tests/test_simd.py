@@ -67,32 +67,19 @@ def _cases():
                 yield kernel, op, p0, p1
 
 
-# Ops whose float-arithmetic loops are accurate next to a zero that is not a
-# float32 number in the unit of the accuracy tests' window rule
-# (mp_reference.unit: the ulp of the largest |value| within +-0.05), not in
-# that of the vanishing value: gelu' = -phi(x) (|x| - R(|x|)) next to x =
-# -0.7518 carries the Mills ratio R to ~2^-29 relative, where the double path
-# of the reference loop carries it to 6e-13; gelu-tanh' = E U (1 + m U) next
-# to x = -0.7522 carries E to ~2^-30.  Each entry: the mp_reference
-# configuration, whose roots that rule uses.
-WINDOW_RULE = {"gelu_grad": "gelu", "gelu_tanh_grad": "gelu(approximate=tanh)"}
+# The mp_reference configuration of each kernel that R.FLOAT32_WINDOW_RULE names.
+CONFIG_ID = {"gelu": "gelu", "gelu_tanh": "gelu(approximate=tanh)"}
 
 
-def _window_unit(name, op, p0, p1, x):
-    """The window rule's unit at x where it applies (0 elsewhere), from the
-    reference loop's values over each window (41 points, as mp_reference)."""
-    unit = np.zeros(x.shape)
-    if name not in WINDOW_RULE:
-        return unit
-    cfg = R.CONFIG_BY_ID[WINDOW_RULE[name]]
-    roots = [float(r) for r in R.nonrepresentable_roots(cfg, op, "float32")]
-    assert roots, name
-    for i in np.flatnonzero(np.any(np.abs(x[:, None] - np.array(roots)) <= R.WINDOW, axis=1)):
-        xs = (x[i] + np.linspace(-float(R.WINDOW), float(R.WINDOW), R.WINDOW_POINTS)).astype(np.float32)
+def _window_unit(kernel, op, p0, p1, x):
+    """R.float32_window_unit from the reference loop's values (x itself is the
+    middle point of its window)."""
+    def values_over(xs):
+        xs = xs.astype(np.float32)
         vals = np.empty_like(xs)
-        getattr(_loops, name)["float"](xs, vals, p0, p1, 1)
-        unit[i] = float(np.spacing(np.abs(vals).max()))      # x itself is the middle point
-    return unit
+        getattr(_loops, f"{kernel}_{op}")["float"](xs, vals, p0, p1, 1)
+        return vals
+    return R.float32_window_unit(CONFIG_ID.get(kernel), op, x, values_over)
 
 
 @pytest.mark.skipif(not LEVELS, reason="no vectorized float32 module in this build")
@@ -113,7 +100,7 @@ def test_level_matches_reference(level, kernel, op, p0, p1):
     with np.errstate(over="ignore"):        # spacing(float32 max) is inf in float32
         ulp = np.spacing(np.abs(ref[fin]).astype(np.float64).astype(np.float32))
     ulp = np.where(np.isinf(ulp), 2.0**104, ulp).astype(np.float64)
-    ulp = np.maximum(ulp, _window_unit(name, op, p0, p1, GRID[fin]))
+    ulp = np.maximum(ulp, _window_unit(kernel, op, p0, p1, GRID[fin]))
     err = np.abs(g - r) / ulp
     worst = int(np.argmax(err)) if err.size else 0
     assert err.size == 0 or err[worst] <= 1.0, (
