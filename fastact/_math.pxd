@@ -155,6 +155,7 @@ cdef extern from * nogil:
     #define fa_vexpm1f_mul(x, ch, cl) (x)
     #define fa_two_sumf_lo(a, b, s) (0.0f)
     #define fa_recipf(d, dl, rem) (d)
+    #define fa_umax_bitsf(x, c) (x)
     #endif
     #endif
     """
@@ -205,6 +206,7 @@ cdef extern from * nogil:
     float fa_vexpm1f_mul(float x, float ch, float cl)  # (ch + cl) expm1(x), x <= 0
     float fa_two_sumf_lo(float a, float b, float s)    # a + b - s, s = fl(a + b)
     float fa_recipf(float d, float dl, float* rem)     # 1 / (d + dl) = u (1 + rem[0])
+    float fa_umax_bitsf(float x, float c)        # the larger bit pattern: max(|x|, c) for x, c >= 0
     float fmaf(float, float, float)             # one instruction where F32_NATIVE
 
 

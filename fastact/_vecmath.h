@@ -600,6 +600,16 @@ static inline float fa_umax_bitsf(float x, float c)
     return fa_asfloat(xu < cu ? cu : xu);
 }
 
+/* x, or 0 with x's sign where |x| < c (c > 0, not NaN): the bits masked by
+ * an arithmetic shift of their difference, not a select GCC could fold a
+ * product into (above). */
+static inline float fa_zero_below_bitsf(float x, float c)
+{
+    uint32_t xu = fa_asuintf(x);
+    int32_t d = (int32_t)(xu & 0x7fffffffu) - (int32_t)fa_asuintf(c);
+    return fa_asfloat(xu & ~(uint32_t)(d >> 31));   /* d < 0: sign bit only */
+}
+
 /* 2^(k + bias) for integer-valued k and bias (a constant, folded into the
  * shift) with k + bias <= 127, and 0 for k + bias <= -127: the exponent field
  * held >= 0 by an integer max (above), not a subnormal power. */
@@ -744,7 +754,10 @@ static inline float fa_vexpm1f_mul(float x, float ch, float cl)
     float m2 = fa_two_sumf_lo(e, -1.0f, m1) + el;
     float mh = m1 + m2, ml = fa_two_sumf_lo(m1, m2, mh);
     int tiny = x > -2.44140625e-4f;                           /* 2^-12: x + x^2/2 */
-    ml = tiny ? 0.5f * x * x : ml;                            /* (x^3/6 < 2^-26 x) */
+    /* (x^3/6 < 2^-26 x); x^2 / 2 < 2^-41 |x| is 0 below |x| = 2^-40, where
+     * x^2 and its products were subnormal or underflowed (elu fn over x in
+     * -[1e-30, 1e-20]: 3.6x the time, AVX-512) */
+    ml = tiny ? 0.5f * x * fa_zero_below_bitsf(x, 9.09494701772928238e-13f) : ml;
     mh = tiny ? x : mh;
     float r = fmaf(ch, mh, ch * ml + cl * mh);
     r = x == 0.0f ? ch * x : r;                               /* keeps -0 */
