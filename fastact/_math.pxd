@@ -153,6 +153,7 @@ cdef extern from * nogil:
     #define fa_vsoftplusf(x, p, ib) (x)
     #define fa_vexpf_mul(x, ch, cl) (x)
     #define fa_vexpm1f_mul(x, ch, cl) (x)
+    #define fa_vexpm1f_mul_c(x, c, ch, cl) (x)
     #define fa_two_sumf_lo(a, b, s) (0.0f)
     #define fa_recipf(d, dl, rem) (d)
     #define fa_umax_bitsf(x, c) (x)
@@ -204,6 +205,7 @@ cdef extern from * nogil:
     float fa_vsoftplusf(float x, float p, float ib)   # softplus, p = beta x exact, ib = 1 / beta
     float fa_vexpf_mul(float x, float ch, float cl)    # (ch + cl) exp(x), x <= 0
     float fa_vexpm1f_mul(float x, float ch, float cl)  # (ch + cl) expm1(x), x <= 0
+    float fa_vexpm1f_mul_c(float x, float c, float ch, float cl)  # (ch + cl) expm1(x + c), c small
     float fa_two_sumf_lo(float a, float b, float s)    # a + b - s, s = fl(a + b)
     float fa_recipf(float d, float dl, float* rem)     # 1 / (d + dl) = u (1 + rem[0])
     float fa_umax_bitsf(float x, float c)        # the larger bit pattern: max(|x|, c) for x, c >= 0

@@ -742,11 +742,14 @@ static inline float fa_vexpf_mul(float x, float ch, float cl)
     return x != x ? x : r;
 }
 
-/* (ch + cl) expm1(x) for x <= 0 (and NaN), ch + cl as in fa_vexpf_mul.
- * expm1 = E - 1 as an exact pair: E = (hi + lo) 2^k, and E - 1 by 2Sum (for
- * k = 0, hi - 1 is exact and lo carries the rest, down to subnormal x); then
- * renormalized, so that the product is rounded about once.  expm1(-0) = -0. */
-static inline float fa_vexpm1f_mul(float x, float ch, float cl)
+/* (ch + cl) expm1(x + c) for x <= 0 (and NaN), ch + cl as in fa_vexpf_mul,
+ * c a small correction to x (|c| <= 2^-23 |x|: celu's x / alpha = q + c),
+ * taken to first order: expm1(x + c) = expm1(x) + (1 + expm1(x)) c; has_c a
+ * constant (0: c ignored).  expm1 = E - 1 as an exact pair: E = (hi + lo) 2^k,
+ * and E - 1 by 2Sum (for k = 0, hi - 1 is exact and lo carries the rest, down
+ * to subnormal x); then renormalized, so that the product is rounded about
+ * once.  expm1(-0) = -0. */
+static inline float fa_vexpm1f_mul_(float x, float c, int has_c, float ch, float cl)
 {
     float lo, s1, s2, h = fa_vexpf_parts_(x, &lo, &s1, &s2, 1, 0);
     float e = (h * s1) * s2, el = (lo * s1) * s2;
@@ -759,9 +762,22 @@ static inline float fa_vexpm1f_mul(float x, float ch, float cl)
      * -[1e-30, 1e-20]: 3.6x the time, AVX-512) */
     ml = tiny ? 0.5f * x * fa_zero_below_bitsf(x, 9.09494701772928238e-13f) : ml;
     mh = tiny ? x : mh;
-    float r = fmaf(ch, mh, ch * ml + cl * mh);
+    float rl = ch * ml + cl * mh;
+    if (has_c)
+        rl = fmaf(ch * c, 1.0f + mh, rl);
+    float r = fmaf(ch, mh, rl);
     r = x == 0.0f ? ch * x : r;                               /* keeps -0 */
     return x != x ? x : r;
+}
+
+static inline float fa_vexpm1f_mul(float x, float ch, float cl)
+{
+    return fa_vexpm1f_mul_(x, 0.0f, 0, ch, cl);
+}
+
+static inline float fa_vexpm1f_mul_c(float x, float c, float ch, float cl)
+{
+    return fa_vexpm1f_mul_(x, c, 1, ch, cl);
 }
 
 /* The common step of the logistic kernels: with E = exp(-|p + pl|) = (h + *lo) S,

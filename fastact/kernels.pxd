@@ -34,7 +34,7 @@ from fastact._math cimport (
     fa_exp_expm1 as exp_expm1,
     fa_expm1 as expm1, fa_fma as fma,
     fa_log1p as log1p, fa_log1p_hl as log1p_hl, fa_tanh as tanh,
-    fa_recipf, fa_two_sumf_lo, fa_umax_bitsf, fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vsigmoidf_d1, fa_vsigmoidf_d2,
+    fa_recipf, fa_two_sumf_lo, fa_umax_bitsf, fa_vexpf, fa_vexpf_mul, fa_vexpm1f_mul, fa_vexpm1f_mul_c, fa_vsigmoidf_d1, fa_vsigmoidf_d2,
     fa_vsigmoidf_mul, fa_vsigmoidf_mul_l, fa_vsiluf, fa_vsiluf_d1, fa_vsiluf_d1_l,
     fa_vatanf, fa_vgelu_tanhf, fa_vgelu_tanhf_d1, fa_vgeluf, fa_vgeluf_d1, fa_vgeluf_d2, fa_vsoftplusf, fa_vtanhf, fmaf,
 )
@@ -521,27 +521,44 @@ cdef inline double _elu_grad2_f32(double x, double alpha) noexcept nogil:
     return _pos_else(x, 0.0, _exp_side_f32(x, <float> alpha, _f32_lo(alpha, 0.0)))
 
 cdef inline bint _celu_f32_params(double alpha) noexcept nogil:
-    # x / alpha exact in float: alpha a power of two; exp(-120) / alpha underflows
-    return FASTACT_F32_NATIVE and 0.00390625 <= alpha <= 1048576.0 and _is_power_of_two(alpha)
+    # alpha in [2^-8, 2^20]: exp(-120) / alpha underflows
+    return FASTACT_F32_NATIVE and 0.00390625 <= alpha <= 1048576.0
 
-cdef inline float _celu_exp_side_f32(double x, double alpha, float f) noexcept nogil:
-    # f exp(x / alpha) for x <= 0 (1 / alpha exact)
-    return _exp_side_f32(<float> x * <float> (1.0 / alpha), f, 0)
+cdef inline float _celu_quotient_f32(float xf, double alpha, float* c) noexcept nogil:
+    """q = fl(x fl(1 / alpha)), and c[0] with x / alpha = q + c[0] to ~2^-46
+    relative, alpha taken as the float pair ah + al (its double value): the
+    residual r = x - q ah - q al from two fmaf (the first exact), c = r / alpha
+    as r fl(1 / alpha).  c = 0 for alpha a power of two (q exact) and beyond
+    |q| = 256, where exp(q) underflows and |c| (up to 2^-23 |q|) would no
+    longer be small: the underflowed results keep their sign (and x = -inf
+    gives no inf - inf)."""
+    cdef float ia = <float> (1.0 / alpha)
+    cdef float q = xf * ia
+    cdef float r = fmaf(-q, _f32_lo(alpha, 0.0), fmaf(-q, <float> alpha, xf))
+    c[0] = <float> 0 if fabsf(q) > <float> 256 else r * ia
+    return q
+
+cdef inline float _celu_exp_side_f32(double x, double alpha, float fh, float fl) noexcept nogil:
+    # (fh + fl) exp(x / alpha) = (fh + fl) exp(q) (1 + c) for x <= 0
+    cdef float c, q = _celu_quotient_f32(<float> x, alpha, &c)
+    return _exp_side_f32(q, fh, fmaf(fh, c, fl))
 
 cdef inline double _celu_fn_f32(double x, double alpha) noexcept nogil:
-    # alpha expm1(x / alpha) for x <= 0 (x / alpha exact unless subnormal: below
-    # |x / alpha| = 2^-12, x + x (x / alpha) / 2 from x itself)
+    # (ah + al) expm1(q + c) for x <= 0 (x / alpha = q + c); below |q| = 2^-12,
+    # x + x q / 2 from x itself
     cdef float xf = <float> x
-    cdef float qf = xf * <float> (1.0 / alpha)
-    cdef float r = fa_vexpm1f_mul(qf * (0 if qf > 0 else 1), <float> alpha, 0)
+    cdef float c, qf = _celu_quotient_f32(xf, alpha, &c)
+    cdef float r = fa_vexpm1f_mul_c(qf * (0 if qf > 0 else 1), c, <float> alpha,
+                                    _f32_lo(alpha, 0.0))
     r = fmaf(qf / <float> 2, xf, xf) if qf > <float> -2.44140625e-4 else r
     return _pos_else(x, x, r)
 
 cdef inline double _celu_grad_f32(double x, double alpha) noexcept nogil:
-    return _pos_else(x, 1.0, _celu_exp_side_f32(x, alpha, 1))
+    return _pos_else(x, 1.0, _celu_exp_side_f32(x, alpha, 1, 0))
 
 cdef inline double _celu_grad2_f32(double x, double alpha) noexcept nogil:
-    return _pos_else(x, 0.0, _celu_exp_side_f32(x, alpha, <float> (1.0 / alpha)))
+    return _pos_else(x, 0.0, _celu_exp_side_f32(x, alpha, <float> (1.0 / alpha),
+                                                _f32_lo(1.0 / alpha, 0.0)))
 
 cdef inline bint _softplus_f32_params(double beta) noexcept nogil:
     # beta x exact in float: beta a power of two; beta sigmoid'(-120) underflows

@@ -24,6 +24,7 @@ import math
 import os
 import sys
 
+import mpmath
 import numpy as np
 import pytest
 from mpmath import mp, mpf
@@ -497,6 +498,38 @@ def test_gelu_tanh_float32_seams(fa):
         _check(fa, C["gelu(approximate=tanh)"], op, "float32", xs, bound=1.0)
     y = fa.gelu(np.array([-0.0, 0.0], dtype=dt), approximate="tanh")
     assert np.signbit(y[0]) and not np.signbit(y[1])
+
+
+@pytest.mark.parametrize("alpha", [0.3, 1.0 / 3.0, 1.7, 100.1, 0.0051, 2.0 ** -8, 2.0 ** 20,
+                                   1e6, 1e-3])
+def test_celu_float32_any_alpha(fa, alpha):
+    """float32 celu with an alpha that is not a power of two (or not a float32
+    number): the vector modules compute x / alpha = q + c in float arithmetic
+    (q = x fl(1 / alpha), c from the exact residual with alpha as a float pair)
+    for alpha in [2^-8, 2^20]; 1e6 and 1e-3 take the double path.  Held to 1
+    ULP against mpmath with alpha's double value, at the seams (q = -2^-12,
+    exp's clamp q = -120 and -132.5, the subnormal results) and at random
+    points."""
+    dt = np.float32
+    a = mpmath.mpf(alpha)
+    xs = []
+    for q in (-2.0 ** -12, -87.0, -103.0, -120.0, -132.5, -0.5, 0.0):
+        xs += [float(y) for y in R._neighbours(q * alpha, dt, 3)]
+    rng = np.random.default_rng(11)
+    xs += (rng.uniform(-140.0, 2.0, 300) * alpha).astype(dt).tolist()
+    xs += (rng.standard_normal(200) * alpha).astype(dt).tolist()
+    x = np.array(xs, dtype=dt)
+    refs = {"fn": lambda v: v if v > 0 else a * mpmath.expm1(v / a),
+            "grad": lambda v: mpmath.mpf(1) if v > 0 else mpmath.exp(v / a),
+            "grad2": lambda v: mpmath.mpf(0) if v > 0 else mpmath.exp(v / a) / a}
+    with mpmath.workdps(40):
+        for op, ref in refs.items():
+            f = fa.celu if op == "fn" else getattr(fa.celu, op)
+            got = f(x, alpha)
+            for v, g in zip(x.tolist(), got.tolist()):
+                t = ref(mpmath.mpf(v))
+                err = abs(mpmath.mpf(g) - t) / R.fast_ulp(t, "float32")
+                assert err <= 1.0, f"celu.{op}(x={v!r}, alpha={alpha!r}): {g!r}, {err} ULP"
 
 
 def test_float32_tiny_normal_inputs(fa):
