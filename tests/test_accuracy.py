@@ -24,7 +24,6 @@ import math
 import os
 import sys
 
-import mpmath
 import numpy as np
 import pytest
 from mpmath import mp, mpf
@@ -511,7 +510,7 @@ def test_celu_float32_any_alpha(fa, alpha):
     exp's clamp q = -120 and -132.5, the subnormal results) and at random
     points."""
     dt = np.float32
-    a = mpmath.mpf(alpha)
+    a = mpf(alpha)
     xs = []
     for q in (-2.0 ** -12, -87.0, -103.0, -120.0, -132.5, -0.5, 0.0):
         xs += [float(y) for y in R._neighbours(q * alpha, dt, 3)]
@@ -519,16 +518,16 @@ def test_celu_float32_any_alpha(fa, alpha):
     xs += (rng.uniform(-140.0, 2.0, 300) * alpha).astype(dt).tolist()
     xs += (rng.standard_normal(200) * alpha).astype(dt).tolist()
     x = np.array(xs, dtype=dt)
-    refs = {"fn": lambda v: v if v > 0 else a * mpmath.expm1(v / a),
-            "grad": lambda v: mpmath.mpf(1) if v > 0 else mpmath.exp(v / a),
-            "grad2": lambda v: mpmath.mpf(0) if v > 0 else mpmath.exp(v / a) / a}
-    with mpmath.workdps(40):
+    refs = {"fn": lambda v: v if v > 0 else a * mp.expm1(v / a),
+            "grad": lambda v: mpf(1) if v > 0 else mp.exp(v / a),
+            "grad2": lambda v: mpf(0) if v > 0 else mp.exp(v / a) / a}
+    with mp.workdps(40):
         for op, ref in refs.items():
             f = fa.celu if op == "fn" else getattr(fa.celu, op)
             got = f(x, alpha)
             for v, g in zip(x.tolist(), got.tolist()):
-                t = ref(mpmath.mpf(v))
-                err = abs(mpmath.mpf(g) - t) / R.fast_ulp(t, "float32")
+                t = ref(mpf(v))
+                err = abs(mpf(g) - t) / R.fast_ulp(t, "float32")
                 assert err <= 1.0, f"celu.{op}(x={v!r}, alpha={alpha!r}): {g!r}, {err} ULP"
 
 
